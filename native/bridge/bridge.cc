@@ -1,0 +1,413 @@
+// The bridge: starts Node.js on the nginx worker's thread, loads the TypeScript runtime, and
+// exposes the C function table of ngx_node_abi.h. See ARCHITECTURE.md for the facts this
+// code follows (numbered "fact N" below).
+
+#include <node.h>
+#include <uv.h>
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "handles.h"
+#include "ngx_node_abi.h"
+#include "values.h"
+
+namespace ngx_node {
+namespace {
+
+using v8::Context;
+using v8::Function;
+using v8::FunctionCallbackInfo;
+using v8::FunctionTemplate;
+using v8::Global;
+using v8::HandleScope;
+using v8::Integer;
+using v8::Isolate;
+using v8::Local;
+using v8::MaybeLocal;
+using v8::Number;
+using v8::Object;
+using v8::Promise;
+using v8::String;
+using v8::TryCatch;
+using v8::Value;
+
+// nginx log levels
+constexpr unsigned kLogEmerg = 1;
+constexpr unsigned kLogAlert = 2;
+constexpr unsigned kLogErr = 4;
+
+// how long a worker waits for its modules' top-level code (including top-level await)
+constexpr uint64_t kLoadTimeoutMs = 30000;
+
+struct Runtime {
+  const ngx_node_init_t* host = nullptr;
+  std::unique_ptr<node::InitializationResult> process;
+  std::unique_ptr<node::CommonEnvironmentSetup> setup;
+  Isolate* isolate = nullptr;
+  uv_loop_t* loop = nullptr;
+  std::unique_ptr<v8::Locker> locker;
+  std::unique_ptr<Isolate::Scope> isolate_scope;
+  Global<Context> context;
+  Global<Object> runtime;     // the object the runtime's start() returned
+  Global<Function> dispatch;  // runtime.dispatch(kind, handler, handle)
+  Global<Function> resume;    // runtime.resume(token, failed, value)
+  uv_async_t keepalive;       // fact 3
+  bool keepalive_open = false;
+  bool stopped = false;       // process.exit() or shutdown: no more calls into JS
+  HandleTable handles;
+  std::string ret_storage;
+};
+
+Runtime* rt = nullptr;
+
+void Log(unsigned level, const std::string& message) {
+  rt->host->log(level, message.data(), message.size());
+}
+
+std::string Describe(Isolate* isolate, Local<Context> context, const TryCatch& tc) {
+  if (tc.HasTerminated()) return "execution terminated";
+  Local<Value> exception = tc.Exception();
+  if (exception.IsEmpty()) return "unknown error";
+  Local<Value> stack;
+  if (exception->IsObject() &&
+      exception.As<Object>()->Get(context, String::NewFromUtf8Literal(isolate, "stack"))
+          .ToLocal(&stack) &&
+      stack->IsString()) {
+    return *String::Utf8Value(isolate, stack);
+  }
+  return *String::Utf8Value(isolate, exception);
+}
+
+Local<String> Str(Isolate* isolate, const char* s) {
+  return String::NewFromUtf8(isolate, s).ToLocalChecked();
+}
+
+// binding.call(handle, op, ...args): the one way JavaScript reaches nginx
+void BindingCall(const FunctionCallbackInfo<Value>& info) {
+  Isolate* isolate = info.GetIsolate();
+  const HostObject* host = info[0]->IsNumber()
+                               ? rt->handles.Find(info[0].As<Number>()->Value())
+                               : nullptr;
+  if (host == nullptr) {
+    isolate->ThrowException(v8::Exception::Error(Str(
+        isolate, "ngx-node: this request has already finished; its object cannot be used")));
+    return;
+  }
+  Arguments args;
+  if (!args.Convert(info, 2)) return;
+  Result result(info);
+  host->op(host->object, info[1]->Uint32Value(isolate->GetCurrentContext()).FromMaybe(~0u),
+           args.values(), args.count(), result.abi());
+  result.Finish();
+}
+
+#define NGX_NODE_WORKER_OP_ENTRY(NAME, name) \
+  ops->Set(context, Str(isolate, #name), Integer::New(isolate, NGX_NODE_WORKER_OP_##NAME)).Check();
+#define NGX_NODE_HTTP_OP_ENTRY(NAME, name) \
+  ops->Set(context, Str(isolate, #name), Integer::New(isolate, NGX_NODE_HTTP_OP_##NAME)).Check();
+
+Local<Object> MakeBinding(Isolate* isolate, Local<Context> context) {
+  Local<Object> binding = Object::New(isolate);
+  binding
+      ->Set(context, Str(isolate, "call"),
+            FunctionTemplate::New(isolate, BindingCall)->GetFunction(context).ToLocalChecked())
+      .Check();
+  Local<Object> ops = Object::New(isolate);
+  NGX_NODE_WORKER_OPS(NGX_NODE_WORKER_OP_ENTRY)
+  binding->Set(context, Str(isolate, "workerOps"), ops).Check();
+  ops = Object::New(isolate);
+  NGX_NODE_HTTP_OPS(NGX_NODE_HTTP_OP_ENTRY)
+  binding->Set(context, Str(isolate, "httpOps"), ops).Check();
+  return binding;
+}
+
+#undef NGX_NODE_WORKER_OP_ENTRY
+#undef NGX_NODE_HTTP_OP_ENTRY
+
+// Runs fn with all signals blocked in this thread, so that threads Node starts meanwhile
+// (platform workers, the libuv threadpool, threads of module top-level code) never take
+// nginx's signals (fact 2).
+template <typename Fn>
+auto WithSignalsBlocked(Fn fn) {
+  sigset_t all, saved;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &saved);
+  auto result = fn();
+  pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+  return result;
+}
+
+void StartThreadpool(uv_loop_t* loop) {
+  static uv_work_t work;
+  uv_queue_work(loop, &work, [](uv_work_t*) {}, [](uv_work_t*, int) {});
+}
+
+// Loads build/runtime/bootstrap.js through Node's own CommonJS loader.
+MaybeLocal<Value> LoadRuntimeModule(const node::StartExecutionCallbackInfo& info) {
+  Isolate* isolate = rt->isolate;
+  Local<Context> context = isolate->GetCurrentContext();
+  std::string entry = std::string(rt->host->runtime_dir) + "/bootstrap.js";
+  Local<Value> module_name = Str(isolate, "module");
+  Local<Value> module;
+  if (!info.native_require->Call(context, v8::Null(isolate), 1, &module_name).ToLocal(&module)) {
+    return {};
+  }
+  Local<Value> create_require;
+  if (!module.As<Object>()->Get(context, Str(isolate, "createRequire")).ToLocal(&create_require)) {
+    return {};
+  }
+  Local<Value> entry_path = Str(isolate, entry.c_str());
+  Local<Value> require;
+  if (!create_require.As<Function>()->Call(context, module, 1, &entry_path).ToLocal(&require)) {
+    return {};
+  }
+  return require.As<Function>()->Call(context, v8::Null(isolate), 1, &entry_path);
+}
+
+// Spins libuv until the promise settles or the deadline passes.
+bool AwaitPromise(Local<Promise> promise, uint64_t timeout_ms) {
+  uv_timer_t deadline;
+  bool expired = false;
+  uv_timer_init(rt->loop, &deadline);
+  deadline.data = &expired;
+  uv_timer_start(&deadline, [](uv_timer_t* t) { *static_cast<bool*>(t->data) = true; },
+                 timeout_ms, 0);
+  while (promise->State() == Promise::kPending && !expired && !rt->stopped) {
+    uv_run(rt->loop, UV_RUN_ONCE);
+  }
+  uv_close(reinterpret_cast<uv_handle_t*>(&deadline), nullptr);
+  uv_run(rt->loop, UV_RUN_NOWAIT);
+  return promise->State() != Promise::kPending;
+}
+
+bool StartRuntime() {
+  Isolate* isolate = rt->isolate;
+  HandleScope scope(isolate);
+  Local<Context> context = rt->setup->context();
+  Context::Scope context_scope(context);
+  TryCatch tc(isolate);
+
+  MaybeLocal<Value> loaded = node::LoadEnvironment(rt->setup->env(), LoadRuntimeModule);
+  Local<Value> runtime_module;
+  if (!loaded.ToLocal(&runtime_module) || !runtime_module->IsObject()) {
+    Log(kLogEmerg, "ngx-node: cannot load the runtime from " +
+                       std::string(rt->host->runtime_dir) + ": " +
+                       Describe(isolate, context, tc));
+    return false;
+  }
+
+  Local<Value> start;
+  if (!runtime_module.As<Object>()->Get(context, Str(isolate, "start")).ToLocal(&start) ||
+      !start->IsFunction()) {
+    Log(kLogEmerg, "ngx-node: the runtime has no start() function");
+    return false;
+  }
+  Local<Value> argv[] = {
+      MakeBinding(isolate, context),
+      String::NewFromUtf8(isolate, rt->host->config_json, v8::NewStringType::kNormal,
+                          static_cast<int>(rt->host->config_json_len))
+          .ToLocalChecked(),
+  };
+  Local<Value> started;
+  if (!node::MakeCallback(isolate, runtime_module.As<Object>(), start.As<Function>(), 2, argv,
+                          {0, 0})
+           .ToLocal(&started) ||
+      tc.HasCaught() || !started->IsObject()) {
+    Log(kLogEmerg, "ngx-node: the runtime failed to start: " + Describe(isolate, context, tc));
+    return false;
+  }
+  Local<Object> runtime = started.As<Object>();
+  Local<Value> dispatch, resume, ready;
+  if (!runtime->Get(context, Str(isolate, "dispatch")).ToLocal(&dispatch) ||
+      !dispatch->IsFunction() ||
+      !runtime->Get(context, Str(isolate, "resume")).ToLocal(&resume) ||
+      !resume->IsFunction() ||
+      !runtime->Get(context, Str(isolate, "ready")).ToLocal(&ready) || !ready->IsPromise()) {
+    Log(kLogEmerg, "ngx-node: the runtime's start() returned an incomplete object");
+    return false;
+  }
+  rt->runtime.Reset(isolate, runtime);
+  rt->dispatch.Reset(isolate, dispatch.As<Function>());
+  rt->resume.Reset(isolate, resume.As<Function>());
+
+  // Modules load asynchronously (ESM, top-level await): let libuv run until they are in.
+  // The runtime reports load errors itself, per module.
+  if (!AwaitPromise(ready.As<Promise>(), kLoadTimeoutMs)) {
+    Log(kLogErr, "ngx-node: modules did not finish loading within " +
+                     std::to_string(kLoadTimeoutMs / 1000) +
+                     "s (top-level await that never settles?); their handlers answer 500");
+  }
+  return true;
+}
+
+int Init(const ngx_node_init_t* host) {
+  rt = new Runtime();
+  rt->host = host;
+
+  std::vector<std::string> args{"nginx"};
+  for (unsigned i = 0; i < host->nexec_args; i++) args.emplace_back(host->exec_args[i]);
+
+  bool ok = WithSignalsBlocked([&]() -> bool {
+    // fact 1
+    rt->process = node::InitializeOncePerProcess(
+        args, static_cast<node::ProcessInitializationFlags::Flags>(
+                  node::ProcessInitializationFlags::kNoDefaultSignalHandling |
+                  node::ProcessInitializationFlags::kNoStdioInitialization |
+                  node::ProcessInitializationFlags::kDisableNodeOptionsEnv |
+                  node::ProcessInitializationFlags::kNoAdjustResourceLimits |
+                  node::ProcessInitializationFlags::kNoPrintHelpOrVersionOutput));
+    for (const std::string& error : rt->process->errors()) {
+      Log(rt->process->early_return() ? kLogEmerg : kLogErr, "ngx-node: node_option: " + error);
+    }
+    if (rt->process->early_return()) return false;
+
+    std::vector<std::string> errors;
+    rt->setup = node::CommonEnvironmentSetup::Create(
+        rt->process->platform(), &errors, rt->process->args(), rt->process->exec_args(),
+        static_cast<node::EnvironmentFlags::Flags>(node::EnvironmentFlags::kNoCreateInspector));
+    if (!rt->setup) {
+      for (const std::string& error : errors) Log(kLogEmerg, "ngx-node: " + error);
+      return false;
+    }
+    rt->isolate = rt->setup->isolate();
+    rt->loop = rt->setup->event_loop();
+    rt->locker = std::make_unique<v8::Locker>(rt->isolate);
+    rt->isolate_scope = std::make_unique<Isolate::Scope>(rt->isolate);
+    {
+      HandleScope scope(rt->isolate);
+      rt->context.Reset(rt->isolate, rt->setup->context());
+    }
+    StartThreadpool(rt->loop);  // fact 2
+
+    uv_async_init(rt->loop, &rt->keepalive, [](uv_async_t*) {});  // fact 3
+    rt->keepalive_open = true;
+
+    node::SetProcessExitHandler(rt->setup->env(), [](node::Environment* env, int code) {
+      // fact 9: stop JS, let the host end the worker its own way
+      rt->stopped = true;
+      node::Stop(env);
+      rt->host->exit(code);
+    });
+
+    return StartRuntime();
+  });
+
+  if (!ok) return NGX_NODE_ERROR;
+  rt->handles.SetWorker(host->worker, host->worker_op);
+  return NGX_NODE_OK;
+}
+
+void Shutdown() {  // fact 8
+  if (rt == nullptr || !rt->setup) return;
+  {
+    HandleScope scope(rt->isolate);
+    rt->runtime.Reset();
+    rt->dispatch.Reset();
+    rt->resume.Reset();
+    rt->context.Reset();
+  }
+  if (rt->keepalive_open) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&rt->keepalive), nullptr);
+    rt->keepalive_open = false;
+  }
+  rt->stopped = true;
+  node::Stop(rt->setup->env());
+  rt->isolate_scope.reset();
+  rt->locker.reset();
+  rt->setup.reset();
+  node::TearDownOncePerProcess();
+  rt->process.reset();
+}
+
+// Converts the dispatcher's return value; strings and bytes are copied to ret_storage.
+void StoreReturn(Isolate* isolate, Local<Value> value, ngx_node_value_t* ret) {
+  if (!ToHostValue(isolate, value, ret, &rt->ret_storage)) {
+    *ret = ngx_node_value_t{NGX_NODE_UNDEFINED, 0, nullptr, 0};
+  }
+}
+
+int Call(unsigned kind, unsigned handler, double handle, ngx_node_value_t* ret) {
+  *ret = ngx_node_value_t{NGX_NODE_UNDEFINED, 0, nullptr, 0};
+  if (rt->stopped) return NGX_NODE_ERROR;
+  Isolate* isolate = rt->isolate;
+  HandleScope scope(isolate);
+  Local<Context> context = rt->context.Get(isolate);
+  Context::Scope context_scope(context);
+  TryCatch tc(isolate);
+  Local<Value> argv[] = {Integer::NewFromUnsigned(isolate, kind),
+                         Integer::NewFromUnsigned(isolate, handler), Number::New(isolate, handle)};
+  // fact 6: a throwing callee may still yield a value; HasCaught() is what tells
+  MaybeLocal<Value> result = node::MakeCallback(isolate, rt->runtime.Get(isolate),
+                                                rt->dispatch.Get(isolate), 3, argv, {0, 0});
+  Local<Value> value;
+  if (tc.HasCaught() || !result.ToLocal(&value)) {
+    if (!rt->stopped) Log(kLogAlert, "ngx-node: dispatch failed: " + Describe(isolate, context, tc));
+    return NGX_NODE_ERROR;
+  }
+  StoreReturn(isolate, value, ret);
+  return NGX_NODE_OK;
+}
+
+void Resume(double token, int failed, const ngx_node_value_t* value) {
+  if (rt->stopped) return;
+  Isolate* isolate = rt->isolate;
+  HandleScope scope(isolate);
+  Local<Context> context = rt->context.Get(isolate);
+  Context::Scope context_scope(context);
+  TryCatch tc(isolate);
+  Local<Value> argv[] = {Number::New(isolate, token), v8::Boolean::New(isolate, failed != 0),
+                         FromHostValue(isolate, *value)};
+  node::MakeCallback(isolate, rt->runtime.Get(isolate), rt->resume.Get(isolate), 3, argv,
+                     {0, 0});
+  if (tc.HasCaught() && !rt->stopped) {
+    Log(kLogAlert, "ngx-node: resume failed: " + Describe(isolate, context, tc));
+  }
+}
+
+double Open(void* object, ngx_node_op_pt op) { return rt->handles.Open(object, op); }
+
+void Close(double handle) { rt->handles.Close(handle); }
+
+int LoopFd() { return uv_backend_fd(rt->loop); }
+
+int LoopTimeout() {
+  uv_update_time(rt->loop);  // fact 4
+  return uv_backend_timeout(rt->loop);
+}
+
+// New watchers reach epoll only inside uv_run (ARCHITECTURE.md, the event-loop design).
+int LoopNeedsPoll() {
+  void* queue = &rt->loop->watcher_queue;
+  return rt->loop->watcher_queue[0] != queue;
+}
+
+void LoopRun() {
+  if (rt->stopped) return;
+  uv_run(rt->loop, UV_RUN_NOWAIT);
+}
+
+const ngx_node_bridge_t kBridge = {
+    NGX_NODE_ABI_VERSION,
+    Init,
+    Shutdown,
+    Open,
+    Close,
+    Call,
+    Resume,
+    LoopFd,
+    LoopTimeout,
+    LoopNeedsPoll,
+    LoopRun,
+};
+
+}  // namespace
+}  // namespace ngx_node
+
+extern "C" __attribute__((visibility("default"))) const ngx_node_bridge_t* ngx_node_bridge_get() {
+  return &ngx_node::kBridge;
+}

@@ -1,0 +1,176 @@
+/*
+ * The C ABI between the nginx glue (native/nginx, C) and the bridge (native/bridge, C++, the
+ * only code that includes node.h / v8.h). The nginx module dlopen()s the bridge in each worker
+ * and looks up one symbol, ngx_node_bridge_get(), which returns the bridge's function table.
+ *
+ * JavaScript reaches nginx through one native function, binding.call(handle, op, ...args):
+ * the handle names an object the nginx side registered (a request, the worker itself), the op is
+ * one of the numbers below. The bridge only marshals values; it knows nothing of nginx.
+ */
+
+#ifndef NGX_NODE_ABI_H
+#define NGX_NODE_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NGX_NODE_ABI_VERSION  1
+
+/* results of ngx_node_bridge_t.call and of host ops */
+#define NGX_NODE_OK       0
+#define NGX_NODE_ERROR   -1
+
+/* what a content-like handler's dispatch reports (the JS runtime returns these numbers) */
+#define NGX_NODE_DISPATCH_DONE     0   /* finished during the call */
+#define NGX_NODE_DISPATCH_PENDING  1   /* will report DONE through the request's "done" op */
+#define NGX_NODE_DISPATCH_FAILED   2   /* threw; already logged by the runtime */
+
+/* outcomes of the "done" op */
+#define NGX_NODE_OUTCOME_OK        0
+#define NGX_NODE_OUTCOME_ERROR     1
+
+
+typedef enum {
+    NGX_NODE_UNDEFINED = 0,
+    NGX_NODE_NULL,
+    NGX_NODE_BOOLEAN,
+    NGX_NODE_NUMBER,
+    NGX_NODE_STRING,          /* UTF-8 text */
+    NGX_NODE_BYTES            /* binary: a Buffer / Uint8Array / ArrayBuffer on the JS side */
+} ngx_node_type_e;
+
+
+typedef struct {
+    ngx_node_type_e   type;
+    double            number;   /* NUMBER, BOOLEAN (0 or 1) */
+    const char       *data;     /* STRING, BYTES: valid for the duration of the call only */
+    size_t            len;
+} ngx_node_value_t;
+
+
+/* How a host op answers: set() the return value, or push() elements of a returned array,
+ * or fail() to make the JS call throw an Error with that message. */
+typedef struct ngx_node_result_s  ngx_node_result_t;
+
+struct ngx_node_result_s {
+    void   *bridge_data;
+    void  (*set)(ngx_node_result_t *res, const ngx_node_value_t *v);
+    void  (*push)(ngx_node_result_t *res, const ngx_node_value_t *v);
+    void  (*fail)(ngx_node_result_t *res, const char *msg, size_t len);
+};
+
+
+/* A host object's op handler: object is what was registered with open(). */
+typedef void (*ngx_node_op_pt)(void *object, unsigned op,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res);
+
+
+/*
+ * Ops. X(NAME, name): NAME becomes NGX_NODE_WORKER_OP_NAME / NGX_NODE_HTTP_OP_NAME in C;
+ * the runtime receives { name: number } at bootstrap and refuses to start if one it needs
+ * is missing.
+ */
+#define NGX_NODE_WORKER_OPS(X)                                                \
+    X(LOG, log)                       /* (level, message) */                  \
+
+#define NGX_NODE_HTTP_OPS(X)                                                  \
+    X(METHOD, method)                                                         \
+    X(URI, uri)                                                               \
+    X(ARGS, args)                     /* the raw query string */              \
+    X(HTTP_VERSION, httpVersion)                                              \
+    X(REMOTE_ADDRESS, remoteAddress)                                          \
+    X(HEADERS_IN, headersIn)          /* [name, value, name, value ...] */    \
+    X(HEADERS_OUT, headersOut)        /* [name, value, name, value ...] */    \
+    X(HEADER_OUT_GET, headerOutGet)   /* (name) -> string | string[] */       \
+    X(HEADER_OUT_SET, headerOutSet)   /* (name[, value[, append]]) */         \
+    X(STATUS, status)                                                         \
+    X(SET_STATUS, setStatus)                                                  \
+    X(VARIABLE, variable)             /* (name[, asBytes]) */                 \
+    X(SET_VARIABLE, setVariable)      /* (name, value) */                     \
+    X(SEND_HEADER, sendHeader)                                                \
+    X(SEND, send)                     /* (data, last) */                      \
+    X(FINISH, finish)                                                         \
+    X(RETURN, return)                 /* (status[, body or url]) */           \
+    X(INTERNAL_REDIRECT, internalRedirect)                                    \
+    X(READ_BODY, readBody)            /* (token): resumes token with bytes */ \
+    X(LOG, log)                       /* (level, message) */                  \
+    X(DONE, done)                     /* (outcome) */                         \
+
+#define NGX_NODE_WORKER_OP_ENUM(NAME, name)  NGX_NODE_WORKER_OP_##NAME,
+#define NGX_NODE_HTTP_OP_ENUM(NAME, name)    NGX_NODE_HTTP_OP_##NAME,
+
+enum { NGX_NODE_WORKER_OPS(NGX_NODE_WORKER_OP_ENUM) NGX_NODE_WORKER_OP_COUNT };
+
+enum { NGX_NODE_HTTP_OPS(NGX_NODE_HTTP_OP_ENUM) NGX_NODE_HTTP_OP_COUNT };
+
+
+/* handler kinds the runtime dispatches on */
+#define NGX_NODE_KIND_HTTP_CONTENT   0
+#define NGX_NODE_KIND_HTTP_VARIABLE  1
+
+
+typedef struct {
+    /* where the bridge finds the TypeScript runtime (build/runtime) */
+    const char        *runtime_dir;
+    /* JSON: imports, handlers, paths, ngx facts; the same document the config checker reads */
+    const char        *config_json;
+    size_t             config_json_len;
+    /* node_option flags */
+    const char *const *exec_args;
+    unsigned           nexec_args;
+
+    /* the worker object (handle 0): its ops are NGX_NODE_WORKER_OPS */
+    void              *worker;
+    ngx_node_op_pt     worker_op;
+
+    /* messages of the bridge itself, before the runtime can log (nginx log levels) */
+    void             (*log)(unsigned level, const char *msg, size_t len);
+    /* process.exit() was called: the host stops serving JS and exits the worker cleanly */
+    void             (*exit)(int code);
+} ngx_node_init_t;
+
+
+typedef struct {
+    unsigned    abi_version;
+
+    /* Starts Node on this thread and loads the modules; errors go through init->log. */
+    int       (*init)(const ngx_node_init_t *init);
+    void      (*shutdown)(void);
+
+    /* handles name host objects for JS; 0 is the worker */
+    double    (*open)(void *object, ngx_node_op_pt op);
+    void      (*close)(double handle);
+
+    /*
+     * Calls the runtime's dispatcher for handler number `handler` of `kind` on `handle`,
+     * in a callback scope (microtasks and nextTicks run before it returns). The returned
+     * value is stored in *ret; its data stays valid until the next call.
+     */
+    int       (*call)(unsigned kind, unsigned handler, double handle,
+                      ngx_node_value_t *ret);
+
+    /* settles the promise the runtime associated with `token` (a READ_BODY etc.) */
+    void      (*resume)(double token, int failed, const ngx_node_value_t *value);
+
+    /* libuv's loop, driven from nginx's event loop */
+    int       (*loop_fd)(void);
+    int       (*loop_timeout)(void);      /* ms; -1: none; 0: run soon */
+    int       (*loop_needs_poll)(void);   /* watchers created since the last run */
+    void      (*loop_run)(void);          /* one non-blocking iteration */
+} ngx_node_bridge_t;
+
+
+typedef const ngx_node_bridge_t *(*ngx_node_bridge_get_pt)(void);
+
+#define NGX_NODE_BRIDGE_SYMBOL  "ngx_node_bridge_get"
+
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NGX_NODE_ABI_H */

@@ -1,0 +1,1159 @@
+/*
+ * The request ops: what JavaScript's `r` does in nginx (NGX_NODE_HTTP_OPS of ngx_node_abi.h).
+ * Semantics follow njs's r object; src/runtime/http/request.ts is the other half.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_node.h"
+
+
+typedef void (*ngx_http_node_op_pt)(ngx_http_request_t *r,
+    ngx_http_node_ctx_t *ctx, const ngx_node_value_t *args, unsigned nargs,
+    ngx_node_result_t *res);
+
+
+/* headers nginx keeps a pointer to besides the list, by lower-case name */
+typedef struct {
+    ngx_str_t     name;
+    ngx_uint_t    offset;
+} ngx_http_node_header_slot_t;
+
+
+static ngx_http_node_header_slot_t  ngx_http_node_header_slots[] = {
+    { ngx_string("server"), offsetof(ngx_http_headers_out_t, server) },
+    { ngx_string("date"), offsetof(ngx_http_headers_out_t, date) },
+    { ngx_string("content-encoding"),
+      offsetof(ngx_http_headers_out_t, content_encoding) },
+    { ngx_string("location"), offsetof(ngx_http_headers_out_t, location) },
+    { ngx_string("refresh"), offsetof(ngx_http_headers_out_t, refresh) },
+    { ngx_string("last-modified"),
+      offsetof(ngx_http_headers_out_t, last_modified) },
+    { ngx_string("content-range"),
+      offsetof(ngx_http_headers_out_t, content_range) },
+    { ngx_string("accept-ranges"),
+      offsetof(ngx_http_headers_out_t, accept_ranges) },
+    { ngx_string("www-authenticate"),
+      offsetof(ngx_http_headers_out_t, www_authenticate) },
+    { ngx_string("expires"), offsetof(ngx_http_headers_out_t, expires) },
+    { ngx_string("etag"), offsetof(ngx_http_headers_out_t, etag) },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_uint_t
+ngx_http_node_is(ngx_str_t *name, const char *lower)
+{
+    size_t  len;
+
+    len = ngx_strlen(lower);
+
+    return name->len == len
+           && ngx_strncasecmp(name->data, (u_char *) lower, len) == 0;
+}
+
+
+static ngx_table_elt_t **
+ngx_http_node_header_slot(ngx_http_request_t *r, ngx_str_t *name)
+{
+    ngx_http_node_header_slot_t  *s;
+
+    for (s = ngx_http_node_header_slots; s->name.len; s++) {
+        if (s->name.len == name->len
+            && ngx_strncasecmp(s->name.data, name->data, name->len) == 0)
+        {
+            return (ngx_table_elt_t **) ((u_char *) &r->headers_out
+                                         + s->offset);
+        }
+    }
+
+    return NULL;
+}
+
+
+static ngx_int_t
+ngx_http_node_copy(ngx_http_request_t *r, ngx_str_t *dst, ngx_str_t *src)
+{
+    dst->len = src->len;
+    dst->data = ngx_pnalloc(r->pool, src->len + 1);
+
+    if (dst->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(dst->data, src->data, src->len);
+    dst->data[src->len] = '\0';
+
+    return NGX_OK;
+}
+
+
+/* request line */
+
+static void
+ngx_http_node_op_method(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
+{
+    ngx_node_result_str(res, &r->method_name);
+}
+
+
+static void
+ngx_http_node_op_uri(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
+{
+    ngx_node_result_str(res, &r->uri);
+}
+
+
+static void
+ngx_http_node_op_args(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
+{
+    ngx_node_result_str(res, &r->args);
+}
+
+
+static void
+ngx_http_node_op_http_version(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
+{
+    ngx_str_t  v;
+
+    switch (r->http_version) {
+
+    case NGX_HTTP_VERSION_9:
+        ngx_str_set(&v, "0.9");
+        break;
+
+    case NGX_HTTP_VERSION_10:
+        ngx_str_set(&v, "1.0");
+        break;
+
+#if (NGX_HTTP_V2)
+    case NGX_HTTP_VERSION_20:
+        ngx_str_set(&v, "2.0");
+        break;
+#endif
+
+    default:
+        ngx_str_set(&v, "1.1");
+    }
+
+    ngx_node_result_str(res, &v);
+}
+
+
+static void
+ngx_http_node_op_remote_address(ngx_http_request_t *r,
+    ngx_http_node_ctx_t *ctx, const ngx_node_value_t *args, unsigned nargs,
+    ngx_node_result_t *res)
+{
+    ngx_node_result_str(res, &r->connection->addr_text);
+}
+
+
+/* headers */
+
+static void
+ngx_http_node_push_list(ngx_list_t *list, ngx_node_result_t *res)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &list->part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].hash == 0) {
+            continue;
+        }
+
+        ngx_node_push_str(res, &h[i].key);
+        ngx_node_push_str(res, &h[i].value);
+    }
+}
+
+
+static void
+ngx_http_node_op_headers_in(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
+{
+    ngx_http_node_push_list(&r->headers_in.headers, res);
+}
+
+
+static void
+ngx_http_node_op_headers_out(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
+{
+    u_char     buf[NGX_OFF_T_LEN];
+    ngx_str_t  name, value;
+
+    if (r->headers_out.content_type.len) {
+        ngx_str_set(&name, "Content-Type");
+        ngx_node_push_str(res, &name);
+        ngx_node_push_str(res, &r->headers_out.content_type);
+    }
+
+    if (r->headers_out.content_length == NULL
+        && r->headers_out.content_length_n >= 0)
+    {
+        ngx_str_set(&name, "Content-Length");
+        value.data = buf;
+        value.len = ngx_sprintf(buf, "%O", r->headers_out.content_length_n)
+                    - buf;
+        ngx_node_push_str(res, &name);
+        ngx_node_push_str(res, &value);
+    }
+
+    ngx_http_node_push_list(&r->headers_out.headers, res);
+}
+
+
+static void
+ngx_http_node_op_header_out_get(ngx_http_request_t *r,
+    ngx_http_node_ctx_t *ctx, const ngx_node_value_t *args, unsigned nargs,
+    ngx_node_result_t *res)
+{
+    u_char           *p, buf[NGX_OFF_T_LEN];
+    size_t            len;
+    ngx_str_t         name, value;
+    ngx_uint_t        i, n, cookie;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h, *first;
+
+    if (ngx_node_arg_str(args, nargs, 0, &name) != NGX_OK) {
+        ngx_node_result_fail(res, "headersOut: a header name is a string");
+        return;
+    }
+
+    if (ngx_http_node_is(&name, "content-type")) {
+        if (r->headers_out.content_type.len) {
+            ngx_node_result_str(res, &r->headers_out.content_type);
+        }
+
+        return;
+    }
+
+    if (ngx_http_node_is(&name, "content-length")
+        && r->headers_out.content_length == NULL)
+    {
+        if (r->headers_out.content_length_n >= 0) {
+            value.data = buf;
+            value.len = ngx_sprintf(buf, "%O", r->headers_out.content_length_n)
+                        - buf;
+            ngx_node_result_str(res, &value);
+        }
+
+        return;
+    }
+
+    cookie = ngx_http_node_is(&name, "set-cookie");
+    first = NULL;
+    n = 0;
+    len = 0;
+
+    /* Set-Cookie: every value, as an array; others: one string, repeats
+     * joined with ", " */
+
+    part = &r->headers_out.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].hash == 0 || h[i].key.len != name.len
+            || ngx_strncasecmp(h[i].key.data, name.data, name.len) != 0)
+        {
+            continue;
+        }
+
+        if (cookie) {
+            ngx_node_push_str(res, &h[i].value);
+            continue;
+        }
+
+        if (first == NULL) {
+            first = &h[i];
+        }
+
+        len += (n ? 2 : 0) + h[i].value.len;
+        n++;
+    }
+
+    if (cookie || n == 0) {
+        return;
+    }
+
+    if (n == 1) {
+        ngx_node_result_str(res, &first->value);
+        return;
+    }
+
+    value.data = ngx_pnalloc(r->pool, len);
+    if (value.data == NULL) {
+        ngx_node_result_fail(res, "out of memory");
+        return;
+    }
+
+    p = value.data;
+    part = &r->headers_out.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].hash == 0 || h[i].key.len != name.len
+            || ngx_strncasecmp(h[i].key.data, name.data, name.len) != 0)
+        {
+            continue;
+        }
+
+        if (p != value.data) {
+            *p++ = ','; *p++ = ' ';
+        }
+
+        p = ngx_cpymem(p, h[i].value.data, h[i].value.len);
+    }
+
+    value.len = p - value.data;
+    ngx_node_result_str(res, &value);
+}
+
+
+static void
+ngx_http_node_header_delete(ngx_http_request_t *r, ngx_str_t *name)
+{
+    ngx_uint_t         i;
+    ngx_list_part_t   *part;
+    ngx_table_elt_t   *h, **slot;
+
+    part = &r->headers_out.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].hash != 0 && h[i].key.len == name->len
+            && ngx_strncasecmp(h[i].key.data, name->data, name->len) == 0)
+        {
+            h[i].hash = 0;
+        }
+    }
+
+    slot = ngx_http_node_header_slot(r, name);
+
+    if (slot) {
+        *slot = NULL;
+    }
+
+    if (ngx_http_node_is(name, "last-modified")) {
+        r->headers_out.last_modified_time = -1;
+    }
+}
+
+
+static void
+ngx_http_node_op_header_out_set(ngx_http_request_t *r,
+    ngx_http_node_ctx_t *ctx, const ngx_node_value_t *args, unsigned nargs,
+    ngx_node_result_t *res)
+{
+    off_t              n;
+    ngx_str_t          name, value;
+    ngx_table_elt_t   *h, **slot;
+
+    if (ngx_node_arg_str(args, nargs, 0, &name) != NGX_OK || name.len == 0) {
+        ngx_node_result_fail(res, "headersOut: a header name is a non-empty "
+                                  "string");
+        return;
+    }
+
+    if (r->header_sent) {
+        /* as njs: a late header is a mistake worth a line, not an exception */
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "ignored setting response header \"%V\": the header "
+                      "was already sent", &name);
+        return;
+    }
+
+    if (ngx_node_arg_str(args, nargs, 1, &value) != NGX_OK) {
+        /* no value: remove */
+
+        if (ngx_http_node_is(&name, "content-type")) {
+            ngx_str_null(&r->headers_out.content_type);
+            r->headers_out.content_type_len = 0;
+            r->headers_out.content_type_lowcase = NULL;
+            return;
+        }
+
+        if (ngx_http_node_is(&name, "content-length")) {
+            r->headers_out.content_length_n = -1;
+            r->headers_out.content_length = NULL;
+            return;
+        }
+
+        ngx_http_node_header_delete(r, &name);
+        return;
+    }
+
+    if (ngx_http_node_is(&name, "content-type")) {
+        if (ngx_http_node_copy(r, &r->headers_out.content_type, &value)
+            != NGX_OK)
+        {
+            goto nomem;
+        }
+
+        r->headers_out.content_type_len = value.len;
+        r->headers_out.content_type_lowcase = NULL;
+        r->headers_out.content_type_hash = 0;
+        return;
+    }
+
+    if (ngx_http_node_is(&name, "content-length")) {
+        n = ngx_atoof(value.data, value.len);
+
+        if (n == NGX_ERROR) {
+            ngx_node_result_fail(res, "headersOut: Content-Length must be a "
+                                      "number of bytes, not \"%V\"", &value);
+            return;
+        }
+
+        r->headers_out.content_length_n = n;
+        r->headers_out.content_length = NULL;
+        return;
+    }
+
+    if (nargs < 3 || args[2].type != NGX_NODE_BOOLEAN || !args[2].number) {
+        /* a plain assignment replaces; the runtime appends further values */
+        ngx_http_node_header_delete(r, &name);
+    }
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        goto nomem;
+    }
+
+    if (ngx_http_node_copy(r, &h->key, &name) != NGX_OK
+        || ngx_http_node_copy(r, &h->value, &value) != NGX_OK)
+    {
+        h->hash = 0;
+        goto nomem;
+    }
+
+    h->lowcase_key = ngx_pnalloc(r->pool, name.len);
+    if (h->lowcase_key == NULL) {
+        h->hash = 0;
+        goto nomem;
+    }
+
+    h->hash = ngx_hash_strlow(h->lowcase_key, name.data, name.len);
+
+    slot = ngx_http_node_header_slot(r, &name);
+
+    if (slot) {
+        *slot = h;
+    }
+
+    if (ngx_http_node_is(&name, "last-modified")) {
+        r->headers_out.last_modified_time = ngx_parse_http_time(value.data,
+                                                                value.len);
+    }
+
+    return;
+
+nomem:
+
+    ngx_node_result_fail(res, "out of memory");
+}
+
+
+static void
+ngx_http_node_op_status(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
+{
+    ngx_node_result_number(res, r->headers_out.status);
+}
+
+
+static void
+ngx_http_node_op_set_status(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
+{
+    ngx_int_t  status;
+
+    if (ngx_node_arg_int(args, nargs, 0, &status) != NGX_OK) {
+        ngx_node_result_fail(res, "r.status: a number");
+        return;
+    }
+
+    if (r->header_sent) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "ignored setting r.status to %i: the header was "
+                      "already sent", status);
+        return;
+    }
+
+    r->headers_out.status = status;
+    r->headers_out.status_line.len = 0;
+}
+
+
+/* variables */
+
+static ngx_int_t
+ngx_http_node_variable_name(ngx_http_request_t *r, const ngx_node_value_t *args,
+    unsigned nargs, ngx_str_t *lower, ngx_uint_t *key)
+{
+    ngx_str_t  name;
+
+    if (ngx_node_arg_str(args, nargs, 0, &name) != NGX_OK || name.len == 0) {
+        return NGX_ERROR;
+    }
+
+    lower->len = name.len;
+    lower->data = ngx_pnalloc(r->pool, name.len);
+    if (lower->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    *key = ngx_hash_strlow(lower->data, name.data, name.len);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_node_op_variable(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
+{
+    ngx_str_t                   name, value;
+    ngx_uint_t                  key;
+    ngx_http_variable_value_t  *vv;
+
+    if (ngx_http_node_variable_name(r, args, nargs, &name, &key) != NGX_OK) {
+        ngx_node_result_fail(res, "r.variables: a variable name is a "
+                                  "non-empty string");
+        return;
+    }
+
+    vv = ngx_http_get_variable(r, &name, key);
+
+    if (vv == NULL || vv->not_found) {
+        return;
+    }
+
+    value.data = vv->data;
+    value.len = vv->len;
+    ngx_node_result_str(res, &value);
+}
+
+
+static void
+ngx_http_node_op_set_variable(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
+{
+    ngx_str_t                   name, value, copy;
+    ngx_uint_t                  key;
+    ngx_http_variable_t        *v;
+    ngx_http_variable_value_t  *vv;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    if (ngx_http_node_variable_name(r, args, nargs, &name, &key) != NGX_OK
+        || ngx_node_arg_str(args, nargs, 1, &value) != NGX_OK)
+    {
+        ngx_node_result_fail(res, "r.variables: a variable name and a string");
+        return;
+    }
+
+    cmcf = ngx_http_get_module_main_conf(r, ngx_http_core_module);
+
+    v = ngx_hash_find(&cmcf->variables_hash, key, name.data, name.len);
+
+    if (v == NULL) {
+        ngx_node_result_fail(res, "r.variables.%V: no such variable; declare "
+                                  "it in nginx.conf (\"set $%V '';\")", &name,
+                             &name);
+        return;
+    }
+
+    if (ngx_http_node_copy(r, &copy, &value) != NGX_OK) {
+        ngx_node_result_fail(res, "out of memory");
+        return;
+    }
+
+    if (v->set_handler != NULL) {
+        vv = ngx_pcalloc(r->pool, sizeof(ngx_http_variable_value_t));
+        if (vv == NULL) {
+            ngx_node_result_fail(res, "out of memory");
+            return;
+        }
+
+        vv->valid = 1;
+        vv->data = copy.data;
+        vv->len = copy.len;
+
+        v->set_handler(r, vv, v->data);
+        return;
+    }
+
+    if (!(v->flags & NGX_HTTP_VAR_INDEXED)
+        || !(v->flags & NGX_HTTP_VAR_CHANGEABLE))
+    {
+        ngx_node_result_fail(res, "r.variables.%V is read-only; writable are "
+                                  "variables made with \"set\" and nginx's "
+                                  "writable ones ($args, $limit_rate ...)",
+                             &name);
+        return;
+    }
+
+    vv = &r->variables[v->index];
+
+    vv->valid = 1;
+    vv->not_found = 0;
+    vv->no_cacheable = 0;
+    vv->data = copy.data;
+    vv->len = copy.len;
+}
+
+
+/* the response */
+
+static ngx_int_t
+ngx_http_node_responding(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
+    ngx_node_result_t *res, const char *what)
+{
+    if (!ctx->suspended && !ctx->in_call) {
+        ngx_node_result_fail(res, "r.%s(): only a content handler responds, "
+                                  "while its request is being handled", what);
+        return NGX_ERROR;
+    }
+
+    if (ctx->ended) {
+        ngx_node_result_fail(res, "r.%s(): the response has already ended",
+                             what);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_node_send_header(ngx_http_request_t *r, ngx_node_result_t *res)
+{
+    if (r->header_sent) {
+        return NGX_OK;
+    }
+
+    /* a body nobody reads must still leave the connection */
+    if (r->request_body == NULL && ngx_http_discard_request_body(r) != NGX_OK) {
+        r->keepalive = 0;
+    }
+
+    if (r->headers_out.status == 0) {
+        r->headers_out.status = NGX_HTTP_OK;
+    }
+
+    if (ngx_http_set_content_type(r) != NGX_OK
+        || ngx_http_send_header(r) == NGX_ERROR)
+    {
+        ngx_node_result_fail(res, "sending the response header failed");
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_node_op_send_header(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
+{
+    if (ngx_http_node_responding(r, ctx, res, "sendHeader") != NGX_OK) {
+        return;
+    }
+
+    if (r->header_sent) {
+        ngx_node_result_fail(res, "r.sendHeader(): the header was already "
+                                  "sent");
+        return;
+    }
+
+    (void) ngx_http_node_send_header(r, res);
+}
+
+
+static void
+ngx_http_node_op_send(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
+{
+    ngx_str_t     data;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
+
+    if (ngx_http_node_responding(r, ctx, res, "send") != NGX_OK) {
+        return;
+    }
+
+    if (ngx_node_arg_str(args, nargs, 0, &data) != NGX_OK) {
+        ngx_node_result_fail(res, "r.send(data): a string or bytes");
+        return;
+    }
+
+    if (ngx_http_node_send_header(r, res) != NGX_OK) {
+        return;
+    }
+
+    if (data.len == 0 || r->header_only) {
+        return;
+    }
+
+    b = ngx_create_temp_buf(r->pool, data.len);
+    if (b == NULL) {
+        ngx_node_result_fail(res, "out of memory");
+        return;
+    }
+
+    b->last = ngx_cpymem(b->last, data.data, data.len);
+    b->flush = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    if (ngx_http_output_filter(r, &out) == NGX_ERROR) {
+        ngx_node_result_fail(res, "r.send(): sending failed (the client "
+                                  "went away?)");
+    }
+}
+
+
+static void
+ngx_http_node_op_finish(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
+{
+    if (ngx_http_node_responding(r, ctx, res, "finish") != NGX_OK
+        || ngx_http_node_send_header(r, res) != NGX_OK)
+    {
+        return;
+    }
+
+    ctx->ended = 1;
+
+    if (ngx_http_send_special(r, NGX_HTTP_LAST) == NGX_ERROR) {
+        ctx->status = NGX_ERROR;
+        ngx_node_result_fail(res, "r.finish(): sending failed (the client "
+                                  "went away?)");
+        return;
+    }
+
+    ctx->status = NGX_OK;
+}
+
+
+static void
+ngx_http_node_op_return(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
+{
+    ngx_int_t                 status;
+    ngx_str_t                 body;
+    ngx_http_complex_value_t  cv;
+
+    if (ngx_http_node_responding(r, ctx, res, "return") != NGX_OK) {
+        return;
+    }
+
+    if (r->header_sent) {
+        ngx_node_result_fail(res, "r.return(): the header was already sent; "
+                                  "end the response with r.finish()");
+        return;
+    }
+
+    if (ngx_node_arg_int(args, nargs, 0, &status) != NGX_OK) {
+        ngx_node_result_fail(res, "r.return(status[, body])");
+        return;
+    }
+
+    ctx->ended = 1;
+
+    if (ngx_node_arg_str(args, nargs, 1, &body) != NGX_OK) {
+        ngx_str_null(&body);
+
+        if (status >= NGX_HTTP_BAD_REQUEST) {
+            /* nginx's own error page, and error_page, as with "return 404;" */
+            ctx->status = status;
+            return;
+        }
+    }
+
+    ngx_memzero(&cv, sizeof(ngx_http_complex_value_t));
+
+    if (ngx_http_node_copy(r, &cv.value, &body) != NGX_OK) {
+        ngx_node_result_fail(res, "out of memory");
+        ctx->status = NGX_ERROR;
+        return;
+    }
+
+    r->disable_not_modified = 1;
+
+    ctx->status = ngx_http_send_response(r, status, NULL, &cv);
+
+    if (ctx->status == NGX_ERROR) {
+        ngx_node_result_fail(res, "r.return(): sending failed (the client "
+                                  "went away?)");
+    }
+}
+
+
+static void
+ngx_http_node_op_internal_redirect(ngx_http_request_t *r,
+    ngx_http_node_ctx_t *ctx, const ngx_node_value_t *args, unsigned nargs,
+    ngx_node_result_t *res)
+{
+    ngx_str_t  uri;
+
+    if (ngx_http_node_responding(r, ctx, res, "internalRedirect") != NGX_OK) {
+        return;
+    }
+
+    if (r->header_sent) {
+        ngx_node_result_fail(res, "r.internalRedirect(): the header was "
+                                  "already sent");
+        return;
+    }
+
+    if (ngx_node_arg_str(args, nargs, 0, &uri) != NGX_OK || uri.len == 0) {
+        ngx_node_result_fail(res, "r.internalRedirect(uri): a non-empty "
+                                  "string");
+        return;
+    }
+
+    if (ngx_http_node_copy(r, &ctx->redirect, &uri) != NGX_OK) {
+        ngx_node_result_fail(res, "out of memory");
+        return;
+    }
+
+    ctx->ended = 1;
+}
+
+
+/* the request body */
+
+static void ngx_http_node_body_ready(ngx_http_request_t *r);
+
+
+/*
+ * nginx's body reading, wrapped: when it stops without handing the body over (a body too
+ * large, a broken chunk), nginx has already answered; the waiting promise is rejected.
+ */
+static void
+ngx_http_node_body_read_handler(ngx_http_request_t *r)
+{
+    ngx_http_node_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_node_module);
+
+    ctx->body_reader(r);
+
+    if (ctx->body_token && r->read_event_handler
+                           != ngx_http_node_body_read_handler)
+    {
+        ctx->body_status = NGX_DONE;
+        ngx_http_node_body_abandon(ctx, "nginx refused the request body and "
+                                        "answered the client itself");
+    }
+}
+
+
+/* the body as one piece: nginx keeps it in buffers, part may be in a temp file */
+static ngx_int_t
+ngx_http_node_body_bytes(ngx_http_request_t *r, ngx_str_t *body,
+    ngx_uint_t *copied)
+{
+    u_char       *p;
+    off_t         len;
+    ssize_t       n;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    *copied = 0;
+    ngx_str_null(body);
+
+    if (r->request_body == NULL || r->request_body->bufs == NULL) {
+        return NGX_OK;
+    }
+
+    cl = r->request_body->bufs;
+
+    if (cl->next == NULL && ngx_buf_in_memory(cl->buf)) {
+        body->data = cl->buf->pos;
+        body->len = cl->buf->last - cl->buf->pos;
+        return NGX_OK;
+    }
+
+    len = 0;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+        len += b->in_file ? b->file_last - b->file_pos : b->last - b->pos;
+    }
+
+    p = ngx_palloc(r->pool, len ? (size_t) len : 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    body->data = p;
+    *copied = 1;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (b->in_file) {
+            n = ngx_read_file(b->file, p, b->file_last - b->file_pos,
+                              b->file_pos);
+
+            if (n != b->file_last - b->file_pos) {
+                ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                              "reading the request body from %V failed",
+                              &b->file->name);
+                return NGX_ERROR;
+            }
+
+            p += n;
+
+        } else {
+            p = ngx_cpymem(p, b->pos, b->last - b->pos);
+        }
+    }
+
+    body->len = p - body->data;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_node_body_ready(ngx_http_request_t *r)
+{
+    double                token;
+    ngx_str_t             body;
+    ngx_uint_t            copied;
+    ngx_node_value_t      value;
+    ngx_http_node_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_node_module);
+
+    /* the reference ngx_http_read_client_request_body() took */
+    r->main->count--;
+
+    if (ctx->suspended) {
+        r->write_event_handler = ngx_http_node_write_handler;
+    }
+
+    token = ctx->body_token;
+    ctx->body_token = 0;
+
+    if (token == 0) {
+        return;
+    }
+
+    if (ngx_http_node_body_bytes(r, &body, &copied) != NGX_OK) {
+        ngx_str_set(&body, "reading the request body failed");
+        value = (ngx_node_value_t) { NGX_NODE_STRING, 0,
+                                     (const char *) body.data, body.len };
+        ngx_node_resume(token, 1, &value);
+        return;
+    }
+
+    value = (ngx_node_value_t) { NGX_NODE_BYTES, 0, (const char *) body.data,
+                                 body.len };
+    ngx_node_resume(token, 0, &value);
+
+    if (copied) {
+        ngx_pfree(r->pool, body.data);
+    }
+}
+
+
+static void
+ngx_http_node_op_read_body(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
+{
+    ngx_int_t  rc;
+    ngx_str_t  why;
+
+    if (ngx_http_node_responding(r, ctx, res, "readRequestBody") != NGX_OK) {
+        return;
+    }
+
+    if (nargs < 1 || args[0].type != NGX_NODE_NUMBER || ctx->body_token) {
+        ngx_node_result_fail(res, "the request body is already being read");
+        return;
+    }
+
+    if (r != r->main) {
+        ngx_node_result_fail(res, "a subrequest has no body of its own");
+        return;
+    }
+
+    ctx->body_token = args[0].number;
+
+    rc = ngx_http_read_client_request_body(r, ngx_http_node_body_ready);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        /* refused before anything was read: the handler may still answer,
+         * else nginx answers with this status */
+        ctx->body_status = rc;
+        why.data = ngx_pnalloc(r->pool, 64);
+        why.len = why.data ? ngx_sprintf(why.data, "nginx refused the "
+                                         "request body (status %i)", rc)
+                             - why.data : 0;
+        ngx_http_node_body_abandon(ctx, why.len ? (const char *) why.data
+                                                : "request body refused");
+        return;
+    }
+
+    if (ctx->body_token && r->read_event_handler
+                           != ngx_http_node_body_read_handler)
+    {
+        ctx->body_reader = r->read_event_handler;
+        r->read_event_handler = ngx_http_node_body_read_handler;
+    }
+}
+
+
+void
+ngx_http_node_body_abandon(ngx_http_node_ctx_t *ctx, const char *why)
+{
+    double            token;
+    ngx_node_value_t  value;
+
+    token = ctx->body_token;
+
+    if (token == 0) {
+        return;
+    }
+
+    ctx->body_token = 0;
+
+    value = (ngx_node_value_t) { NGX_NODE_STRING, 0, why, ngx_strlen(why) };
+    ngx_node_resume(token, 1, &value);
+}
+
+
+/* the rest */
+
+static void
+ngx_http_node_op_log(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
+{
+    ngx_int_t  level;
+    ngx_str_t  msg;
+
+    if (ngx_node_arg_int(args, nargs, 0, &level) != NGX_OK
+        || ngx_node_arg_str(args, nargs, 1, &msg) != NGX_OK
+        || level < NGX_LOG_EMERG || level > NGX_LOG_DEBUG)
+    {
+        ngx_node_result_fail(res, "log(level, message): bad arguments");
+        return;
+    }
+
+    ngx_log_error((ngx_uint_t) level, r->connection->log, 0, "%V", &msg);
+}
+
+
+static void
+ngx_http_node_op_done(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
+{
+    ngx_int_t  outcome;
+
+    if (ngx_node_arg_int(args, nargs, 0, &outcome) != NGX_OK) {
+        ngx_node_result_fail(res, "done(outcome)");
+        return;
+    }
+
+    ngx_http_node_done(ctx, outcome != NGX_NODE_OUTCOME_OK);
+}
+
+
+static ngx_http_node_op_pt  ngx_http_node_ops[NGX_NODE_HTTP_OP_COUNT] = {
+    [NGX_NODE_HTTP_OP_METHOD] = ngx_http_node_op_method,
+    [NGX_NODE_HTTP_OP_URI] = ngx_http_node_op_uri,
+    [NGX_NODE_HTTP_OP_ARGS] = ngx_http_node_op_args,
+    [NGX_NODE_HTTP_OP_HTTP_VERSION] = ngx_http_node_op_http_version,
+    [NGX_NODE_HTTP_OP_REMOTE_ADDRESS] = ngx_http_node_op_remote_address,
+    [NGX_NODE_HTTP_OP_HEADERS_IN] = ngx_http_node_op_headers_in,
+    [NGX_NODE_HTTP_OP_HEADERS_OUT] = ngx_http_node_op_headers_out,
+    [NGX_NODE_HTTP_OP_HEADER_OUT_GET] = ngx_http_node_op_header_out_get,
+    [NGX_NODE_HTTP_OP_HEADER_OUT_SET] = ngx_http_node_op_header_out_set,
+    [NGX_NODE_HTTP_OP_STATUS] = ngx_http_node_op_status,
+    [NGX_NODE_HTTP_OP_SET_STATUS] = ngx_http_node_op_set_status,
+    [NGX_NODE_HTTP_OP_VARIABLE] = ngx_http_node_op_variable,
+    [NGX_NODE_HTTP_OP_SET_VARIABLE] = ngx_http_node_op_set_variable,
+    [NGX_NODE_HTTP_OP_SEND_HEADER] = ngx_http_node_op_send_header,
+    [NGX_NODE_HTTP_OP_SEND] = ngx_http_node_op_send,
+    [NGX_NODE_HTTP_OP_FINISH] = ngx_http_node_op_finish,
+    [NGX_NODE_HTTP_OP_RETURN] = ngx_http_node_op_return,
+    [NGX_NODE_HTTP_OP_INTERNAL_REDIRECT] = ngx_http_node_op_internal_redirect,
+    [NGX_NODE_HTTP_OP_READ_BODY] = ngx_http_node_op_read_body,
+    [NGX_NODE_HTTP_OP_LOG] = ngx_http_node_op_log,
+    [NGX_NODE_HTTP_OP_DONE] = ngx_http_node_op_done,
+};
+
+
+void
+ngx_http_node_request_op(void *object, unsigned op,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
+{
+    ngx_http_node_ctx_t  *ctx = object;
+
+    if (op >= NGX_NODE_HTTP_OP_COUNT || ngx_http_node_ops[op] == NULL) {
+        ngx_node_result_fail(res, "unknown request op %ud", op);
+        return;
+    }
+
+    ngx_http_node_ops[op](ctx->request, ctx, args, nargs, res);
+}

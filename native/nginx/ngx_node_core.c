@@ -1,0 +1,901 @@
+/*
+ * ngx-node's core module: the configuration all node_* directives add to, its check when
+ * nginx loads it, and Node's life in each worker (ARCHITECTURE.md, "The event-loop design").
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <nginx.h>
+
+#include <dlfcn.h>
+
+#include "ngx_node_core.h"
+
+
+typedef enum {
+    NGX_NODE_OFF = 0,      /* no node_* directive, or not a worker */
+    NGX_NODE_RUNNING,
+    NGX_NODE_FAILED,       /* did not start in this worker (logged) */
+    NGX_NODE_STOPPED       /* process.exit() */
+} ngx_node_state_e;
+
+
+static void *ngx_node_create_conf(ngx_cycle_t *cycle);
+static char *ngx_node_init_conf(ngx_cycle_t *cycle, void *conf);
+static ngx_int_t ngx_node_init_process(ngx_cycle_t *cycle);
+static void ngx_node_exit_process(ngx_cycle_t *cycle);
+static ngx_int_t ngx_node_valid_name(ngx_str_t *name, ngx_uint_t dotted);
+
+
+static ngx_command_t  ngx_node_core_commands[] = {
+
+    /* node_option --flag; Node/V8 options for every worker (and the checker) */
+    { ngx_string("node_option"),
+      NGX_MAIN_CONF|NGX_DIRECT_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_array_slot,
+      0,
+      offsetof(ngx_node_conf_t, options),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_core_module_t  ngx_node_core_module_ctx = {
+    ngx_string("node"),
+    ngx_node_create_conf,
+    ngx_node_init_conf
+};
+
+
+ngx_module_t  ngx_node_core_module = {
+    NGX_MODULE_V1,
+    &ngx_node_core_module_ctx,             /* module context */
+    ngx_node_core_commands,                /* module directives */
+    NGX_CORE_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_node_init_process,                 /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_node_exit_process,                 /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_node_state_e          ngx_node_state;
+static const ngx_node_bridge_t  *ngx_node_bridge_ptr;
+static ngx_node_conf_t          *ngx_node_worker_conf;
+static ngx_queue_t               ngx_node_pending;
+
+
+/* configuration */
+
+static void *
+ngx_node_create_conf(ngx_cycle_t *cycle)
+{
+    ngx_node_conf_t  *ncf;
+
+    ncf = ngx_pcalloc(cycle->pool, sizeof(ngx_node_conf_t));
+    if (ncf == NULL) {
+        return NULL;
+    }
+
+    if (ngx_array_init(&ncf->imports, cycle->pool, 4, sizeof(ngx_node_import_t))
+        != NGX_OK
+        || ngx_array_init(&ncf->handlers, cycle->pool, 8,
+                          sizeof(ngx_node_handler_t))
+           != NGX_OK
+        || ngx_array_init(&ncf->paths, cycle->pool, 2, sizeof(ngx_str_t))
+           != NGX_OK)
+    {
+        return NULL;
+    }
+
+    ncf->options = NGX_CONF_UNSET_PTR;
+
+    return ncf;
+}
+
+
+static ngx_int_t
+ngx_node_module_dir(ngx_cycle_t *cycle, ngx_node_conf_t *ncf)
+{
+    u_char   *slash;
+    Dl_info   info;
+
+    if (dladdr((void *) &ngx_node_core_module, &info) == 0
+        || info.dli_fname == NULL)
+    {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "ngx-node: cannot tell where the module was loaded from");
+        return NGX_ERROR;
+    }
+
+    slash = (u_char *) strrchr(info.dli_fname, '/');
+
+    if (slash == NULL) {
+        ngx_str_set(&ncf->module_dir, ".");
+        return NGX_OK;
+    }
+
+    ncf->module_dir.len = slash - (u_char *) info.dli_fname;
+    ncf->module_dir.data = ngx_pnalloc(cycle->pool, ncf->module_dir.len + 1);
+    if (ncf->module_dir.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_cpystrn(ncf->module_dir.data, (u_char *) info.dli_fname,
+                ncf->module_dir.len + 1);
+
+    return NGX_OK;
+}
+
+
+static ngx_uint_t
+ngx_node_used(ngx_node_conf_t *ncf)
+{
+    return ncf->imports.nelts || ncf->handlers.nelts;
+}
+
+
+static char *
+ngx_node_init_conf(ngx_cycle_t *cycle, void *conf)
+{
+    ngx_node_conf_t  *ncf = conf;
+
+    if (ncf->options == NGX_CONF_UNSET_PTR) {
+        ncf->options = NULL;
+    }
+
+    if (ngx_node_module_dir(cycle, ncf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (!ngx_node_used(ncf)) {
+        return NGX_CONF_OK;
+    }
+
+    if (ngx_node_check(cycle, ncf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+ngx_node_conf_t *
+ngx_node_conf(ngx_conf_t *cf)
+{
+    return (ngx_node_conf_t *) ngx_get_conf(cf->cycle->conf_ctx,
+                                            ngx_node_core_module);
+}
+
+
+static void
+ngx_node_conf_where(ngx_conf_t *cf, ngx_str_t *file, ngx_uint_t *line)
+{
+    *file = cf->conf_file->file.name;
+    *line = cf->conf_file->line;
+}
+
+
+/* a JavaScript identifier (ASCII); with "dotted", "module.function" */
+static ngx_int_t
+ngx_node_valid_name(ngx_str_t *name, ngx_uint_t dotted)
+{
+    u_char      c;
+    ngx_uint_t  i, dots, start;
+
+    dots = 0;
+    start = 1;
+
+    for (i = 0; i < name->len; i++) {
+        c = name->data[i];
+
+        if (c == '.' && dotted) {
+            if (start) {
+                return NGX_ERROR;
+            }
+
+            dots++;
+            start = 1;
+            continue;
+        }
+
+        if (c == '_' || c == '$' || (c >= 'a' && c <= 'z')
+            || (c >= 'A' && c <= 'Z') || (!start && c >= '0' && c <= '9'))
+        {
+            start = 0;
+            continue;
+        }
+
+        return NGX_ERROR;
+    }
+
+    if (start || (dotted && dots != 1)) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_node_name_from_path(ngx_str_t *path, ngx_str_t *name)
+{
+    u_char  *p, *end, *dot;
+
+    end = path->data + path->len;
+
+    for (p = end; p > path->data && p[-1] != '/'; p--) { /* void */ }
+
+    dot = NULL;
+
+    for (name->data = p; p < end; p++) {
+        if (*p == '.') {
+            dot = p;
+        }
+    }
+
+    if (dot == NULL) {
+        return NGX_ERROR;
+    }
+
+    name->len = dot - name->data;
+
+    return ngx_node_valid_name(name, 0);
+}
+
+
+char *
+ngx_node_conf_import(ngx_conf_t *cf)
+{
+    ngx_str_t          *value, name, path;
+    ngx_uint_t          i;
+    ngx_node_conf_t    *ncf;
+    ngx_node_import_t  *imp;
+
+    ncf = ngx_node_conf(cf);
+    value = cf->args->elts;
+
+    if (cf->args->nelts == 4) {
+        if (ngx_strcmp(value[2].data, "from") != 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\": the form is "
+                               "\"node_import name from path;\"", &value[2]);
+            return NGX_CONF_ERROR;
+        }
+
+        name = value[1];
+        path = value[3];
+
+        if (ngx_node_valid_name(&name, 0) != NGX_OK) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid module name \"%V\": use letters, "
+                               "digits, \"_\" or \"$\", not starting with a "
+                               "digit", &name);
+            return NGX_CONF_ERROR;
+        }
+
+    } else if (cf->args->nelts == 2) {
+        path = value[1];
+
+        if (ngx_node_name_from_path(&path, &name) != NGX_OK) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "cannot make a module name of \"%V\"; use "
+                               "\"node_import name from %V;\"", &path, &path);
+            return NGX_CONF_ERROR;
+        }
+
+    } else {
+        return "takes \"path\" or \"name from path\"";
+    }
+
+    imp = ncf->imports.elts;
+
+    for (i = 0; i < ncf->imports.nelts; i++) {
+        if (imp[i].name.len != name.len
+            || ngx_strncmp(imp[i].name.data, name.data, name.len) != 0)
+        {
+            continue;
+        }
+
+        if (imp[i].path.len == path.len
+            && ngx_strncmp(imp[i].path.data, path.data, path.len) == 0)
+        {
+            return NGX_CONF_OK;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "module name \"%V\" is already imported from "
+                           "\"%V\" in %V:%ui; use \"node_import othername "
+                           "from %V;\"", &name, &imp[i].path, &imp[i].file,
+                           imp[i].line, &path);
+        return NGX_CONF_ERROR;
+    }
+
+    imp = ngx_array_push(&ncf->imports);
+    if (imp == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    imp->name = name;
+    imp->path = path;
+    ngx_node_conf_where(cf, &imp->file, &imp->line);
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_node_conf_path(ngx_conf_t *cf)
+{
+    ngx_str_t        *value, *path;
+    ngx_node_conf_t  *ncf;
+
+    ncf = ngx_node_conf(cf);
+    value = cf->args->elts;
+
+    path = ngx_array_push(&ncf->paths);
+    if (path == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    *path = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, path, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+ngx_int_t
+ngx_node_conf_handler(ngx_conf_t *cf, ngx_uint_t arg)
+{
+    ngx_str_t           *value;
+    ngx_node_conf_t     *ncf;
+    ngx_node_handler_t  *h;
+
+    ncf = ngx_node_conf(cf);
+    value = cf->args->elts;
+
+    if (ngx_node_valid_name(&value[arg], 1) != NGX_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid handler \"%V\": name it "
+                           "\"module.function\", the module as node_import "
+                           "names it", &value[arg]);
+        return NGX_ERROR;
+    }
+
+    h = ngx_array_push(&ncf->handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->name = value[arg];
+    h->directive = value[0];
+    ngx_node_conf_where(cf, &h->file, &h->line);
+
+    return ncf->handlers.nelts - 1;
+}
+
+
+/* the JSON document for the runtime and the checker (src/runtime/config.ts) */
+
+typedef struct {
+    u_char  *pos;
+    u_char  *last;     /* NULL while measuring */
+    size_t   size;
+} ngx_node_json_t;
+
+
+static void
+ngx_node_json_raw(ngx_node_json_t *j, const char *s, size_t len)
+{
+    if (j->last) {
+        j->pos = ngx_cpymem(j->pos, s, len);
+
+    } else {
+        j->size += len;
+    }
+}
+
+
+static void
+ngx_node_json_str(ngx_node_json_t *j, ngx_str_t *s)
+{
+    ngx_node_json_raw(j, "\"", 1);
+
+    if (j->last) {
+        j->pos = (u_char *) ngx_escape_json(j->pos, s->data, s->len);
+
+    } else {
+        j->size += s->len + ngx_escape_json(NULL, s->data, s->len);
+    }
+
+    ngx_node_json_raw(j, "\"", 1);
+}
+
+
+static void
+ngx_node_json_num(ngx_node_json_t *j, ngx_int_t n)
+{
+    u_char  buf[NGX_INT_T_LEN];
+
+    ngx_node_json_raw(j, (char *) buf, ngx_sprintf(buf, "%i", n) - buf);
+}
+
+
+static void
+ngx_node_json_key(ngx_node_json_t *j, const char *key, ngx_uint_t first)
+{
+    if (!first) {
+        ngx_node_json_raw(j, ",", 1);
+    }
+
+    ngx_node_json_raw(j, "\"", 1);
+    ngx_node_json_raw(j, key, ngx_strlen(key));
+    ngx_node_json_raw(j, "\":", 2);
+}
+
+
+static void
+ngx_node_json_write(ngx_node_json_t *j, ngx_cycle_t *cycle,
+    ngx_node_conf_t *ncf, ngx_int_t worker)
+{
+    ngx_str_t           *paths, version;
+    ngx_uint_t           i;
+    ngx_node_import_t   *imp;
+    ngx_node_handler_t  *h;
+
+    ngx_node_json_raw(j, "{", 1);
+
+    ngx_node_json_key(j, "imports", 1);
+    ngx_node_json_raw(j, "[", 1);
+    imp = ncf->imports.elts;
+
+    for (i = 0; i < ncf->imports.nelts; i++) {
+        ngx_node_json_raw(j, i ? ",{" : "{", i ? 2 : 1);
+        ngx_node_json_key(j, "name", 1);
+        ngx_node_json_str(j, &imp[i].name);
+        ngx_node_json_key(j, "path", 0);
+        ngx_node_json_str(j, &imp[i].path);
+        ngx_node_json_key(j, "file", 0);
+        ngx_node_json_str(j, &imp[i].file);
+        ngx_node_json_key(j, "line", 0);
+        ngx_node_json_num(j, imp[i].line);
+        ngx_node_json_raw(j, "}", 1);
+    }
+
+    ngx_node_json_raw(j, "]", 1);
+
+    ngx_node_json_key(j, "handlers", 0);
+    ngx_node_json_raw(j, "[", 1);
+    h = ncf->handlers.elts;
+
+    for (i = 0; i < ncf->handlers.nelts; i++) {
+        ngx_node_json_raw(j, i ? ",{" : "{", i ? 2 : 1);
+        ngx_node_json_key(j, "name", 1);
+        ngx_node_json_str(j, &h[i].name);
+        ngx_node_json_key(j, "directive", 0);
+        ngx_node_json_str(j, &h[i].directive);
+        ngx_node_json_key(j, "file", 0);
+        ngx_node_json_str(j, &h[i].file);
+        ngx_node_json_key(j, "line", 0);
+        ngx_node_json_num(j, h[i].line);
+        ngx_node_json_raw(j, "}", 1);
+    }
+
+    ngx_node_json_raw(j, "]", 1);
+
+    ngx_node_json_key(j, "paths", 0);
+    ngx_node_json_raw(j, "[", 1);
+    paths = ncf->paths.elts;
+
+    for (i = 0; i < ncf->paths.nelts; i++) {
+        if (i) {
+            ngx_node_json_raw(j, ",", 1);
+        }
+
+        ngx_node_json_str(j, &paths[i]);
+    }
+
+    ngx_node_json_raw(j, "]", 1);
+
+    ngx_node_json_key(j, "prefix", 0);
+    ngx_node_json_str(j, &cycle->prefix);
+    ngx_node_json_key(j, "confPrefix", 0);
+    ngx_node_json_str(j, &cycle->conf_prefix);
+    ngx_node_json_key(j, "confFile", 0);
+    ngx_node_json_str(j, &cycle->conf_file);
+    ngx_node_json_key(j, "workerId", 0);
+    ngx_node_json_num(j, worker);
+    ngx_node_json_key(j, "nginxVersion", 0);
+    ngx_str_set(&version, NGINX_VERSION);
+    ngx_node_json_str(j, &version);
+
+    ngx_node_json_raw(j, "}", 1);
+}
+
+
+ngx_int_t
+ngx_node_conf_json(ngx_cycle_t *cycle, ngx_node_conf_t *ncf, ngx_int_t worker,
+    ngx_str_t *json)
+{
+    ngx_node_json_t  j;
+
+    ngx_memzero(&j, sizeof(ngx_node_json_t));
+    ngx_node_json_write(&j, cycle, ncf, worker);
+
+    json->data = ngx_pnalloc(cycle->pool, j.size + 1);
+    if (json->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    j.pos = json->data;
+    j.last = json->data + j.size;
+    ngx_node_json_write(&j, cycle, ncf, worker);
+
+    json->len = j.pos - json->data;
+    *j.pos = '\0';
+
+    return NGX_OK;
+}
+
+
+/* value helpers for host ops */
+
+void
+ngx_node_result_str(ngx_node_result_t *res, ngx_str_t *s)
+{
+    ngx_node_value_t  v = { NGX_NODE_STRING, 0, (const char *) s->data, s->len };
+
+    res->set(res, &v);
+}
+
+
+void
+ngx_node_push_str(ngx_node_result_t *res, ngx_str_t *s)
+{
+    ngx_node_value_t  v = { NGX_NODE_STRING, 0, (const char *) s->data, s->len };
+
+    res->push(res, &v);
+}
+
+
+void
+ngx_node_result_number(ngx_node_result_t *res, double n)
+{
+    ngx_node_value_t  v = { NGX_NODE_NUMBER, n, NULL, 0 };
+
+    res->set(res, &v);
+}
+
+
+void
+ngx_node_result_fail(ngx_node_result_t *res, const char *fmt, ...)
+{
+    u_char   buf[NGX_MAX_ERROR_STR], *p;
+    va_list  args;
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(buf, buf + sizeof(buf), fmt, args);
+    va_end(args);
+
+    res->fail(res, (const char *) buf, p - buf);
+}
+
+
+ngx_int_t
+ngx_node_arg_str(const ngx_node_value_t *args, unsigned nargs, unsigned i,
+    ngx_str_t *s)
+{
+    if (i >= nargs
+        || (args[i].type != NGX_NODE_STRING && args[i].type != NGX_NODE_BYTES))
+    {
+        return NGX_ERROR;
+    }
+
+    s->data = (u_char *) args[i].data;
+    s->len = args[i].len;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_node_arg_int(const ngx_node_value_t *args, unsigned nargs, unsigned i,
+    ngx_int_t *n)
+{
+    if (i >= nargs || args[i].type != NGX_NODE_NUMBER) {
+        return NGX_ERROR;
+    }
+
+    *n = (ngx_int_t) args[i].number;
+
+    return NGX_OK;
+}
+
+
+/* in workers */
+
+/* ops on handle 0 */
+static void
+ngx_node_worker_op(void *object, unsigned op, const ngx_node_value_t *args,
+    unsigned nargs, ngx_node_result_t *res)
+{
+    ngx_int_t   level;
+    ngx_str_t   msg;
+    ngx_log_t  *log;
+
+    log = ngx_cycle->log;
+
+    switch (op) {
+
+    case NGX_NODE_WORKER_OP_LOG:
+        if (ngx_node_arg_int(args, nargs, 0, &level) != NGX_OK
+            || ngx_node_arg_str(args, nargs, 1, &msg) != NGX_OK
+            || level < NGX_LOG_EMERG || level > NGX_LOG_DEBUG)
+        {
+            ngx_node_result_fail(res, "log(level, message): bad arguments");
+            return;
+        }
+
+        ngx_log_error((ngx_uint_t) level, log, 0, "%V", &msg);
+        return;
+
+    default:
+        ngx_node_result_fail(res, "unknown worker op %ud", op);
+    }
+}
+
+
+static void
+ngx_node_bridge_log(unsigned level, const char *msg, size_t len)
+{
+    ngx_log_error(level, ngx_cycle->log, 0, "%*s", len, msg);
+}
+
+
+/* process.exit(): stop serving JavaScript here and let this worker end (fact 9) */
+static void
+ngx_node_exit(int code)
+{
+    ngx_queue_t         *q;
+    ngx_node_pending_t  *pending;
+
+    ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                  "ngx-node: process.exit(%d) was called; this worker "
+                  "finishes its other requests and exits, and nginx starts "
+                  "a new one", code);
+
+    ngx_node_state = NGX_NODE_STOPPED;
+    ngx_node_loop_stop();
+
+    while (!ngx_queue_empty(&ngx_node_pending)) {
+        q = ngx_queue_head(&ngx_node_pending);
+        ngx_queue_remove(q);
+        ngx_queue_init(q);
+        pending = ngx_queue_data(q, ngx_node_pending_t, queue);
+        pending->abort(pending);
+    }
+
+    ngx_quit = 1;
+}
+
+
+static ngx_int_t
+ngx_node_init_process(ngx_cycle_t *cycle)
+{
+    void                    *lib;
+    u_char                  *path;
+    ngx_str_t                json, *options;
+    ngx_uint_t               i;
+    ngx_node_conf_t         *ncf;
+    ngx_node_bridge_get_pt   get;
+    const ngx_node_bridge_t *bridge;
+
+    static ngx_node_init_t   init;
+    static u_char            runtime_dir[NGX_MAX_PATH];
+
+    ncf = (ngx_node_conf_t *) ngx_get_conf(cycle->conf_ctx, ngx_node_core_module);
+
+    ngx_queue_init(&ngx_node_pending);
+
+    if (ncf == NULL || !ngx_node_used(ncf)
+        || (ngx_process != NGX_PROCESS_WORKER
+            && ngx_process != NGX_PROCESS_SINGLE))
+    {
+        return NGX_OK;
+    }
+
+    ngx_node_worker_conf = ncf;
+    ngx_node_state = NGX_NODE_FAILED;
+
+    path = ngx_pnalloc(cycle->pool, ncf->module_dir.len
+                                    + sizeof("/ngx_node_bridge.so"));
+    if (path == NULL) {
+        return NGX_OK;
+    }
+
+    ngx_sprintf(path, "%V/ngx_node_bridge.so%Z", &ncf->module_dir);
+
+    lib = dlopen((char *) path, RTLD_NOW | RTLD_GLOBAL);
+    if (lib == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "ngx-node: cannot load %s: %s; rebuild with "
+                      "\"npm run build\"", path, dlerror());
+        return NGX_OK;
+    }
+
+    get = (ngx_node_bridge_get_pt) dlsym(lib, NGX_NODE_BRIDGE_SYMBOL);
+    bridge = get ? get() : NULL;
+
+    if (bridge == NULL || bridge->abi_version != NGX_NODE_ABI_VERSION) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "ngx-node: %s does not match this module (ABI %d); "
+                      "rebuild with \"npm run build\"", path,
+                      NGX_NODE_ABI_VERSION);
+        return NGX_OK;
+    }
+
+    if (ngx_node_conf_json(cycle, ncf, ngx_worker, &json) != NGX_OK) {
+        return NGX_OK;
+    }
+
+    ngx_sprintf(runtime_dir, "%V/lib/runtime%Z", &ncf->module_dir);
+
+    init.runtime_dir = (const char *) runtime_dir;
+    init.config_json = (const char *) json.data;
+    init.config_json_len = json.len;
+
+    if (ncf->options) {
+        init.exec_args = ngx_palloc(cycle->pool,
+                                    ncf->options->nelts * sizeof(char *));
+        if (init.exec_args == NULL) {
+            return NGX_OK;
+        }
+
+        options = ncf->options->elts;
+
+        for (i = 0; i < ncf->options->nelts; i++) {
+            ((const char **) init.exec_args)[i] = (const char *) options[i].data;
+        }
+
+        init.nexec_args = ncf->options->nelts;
+    }
+
+    init.worker = cycle;
+    init.worker_op = ngx_node_worker_op;
+    init.log = ngx_node_bridge_log;
+    init.exit = ngx_node_exit;
+
+    ngx_node_bridge_ptr = bridge;
+
+    if (bridge->init(&init) != NGX_NODE_OK) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "ngx-node: Node.js did not start in this worker; its "
+                      "handlers answer 500");
+        return NGX_OK;
+    }
+
+    if (ngx_node_state == NGX_NODE_STOPPED) {
+        /* process.exit() at the top level of a module */
+        return NGX_OK;
+    }
+
+    if (ngx_node_loop_start(cycle, bridge) != NGX_OK) {
+        return NGX_OK;
+    }
+
+    ngx_node_state = NGX_NODE_RUNNING;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_node_exit_process(ngx_cycle_t *cycle)
+{
+    const ngx_node_bridge_t  *bridge;
+
+    bridge = ngx_node_bridge_ptr;
+
+    if (bridge == NULL) {
+        return;
+    }
+
+    ngx_node_loop_stop();
+    ngx_node_state = NGX_NODE_OFF;
+    ngx_node_bridge_ptr = NULL;
+
+    bridge->shutdown();   /* fact 8 */
+}
+
+
+const ngx_node_bridge_t *
+ngx_node_bridge(void)
+{
+    return ngx_node_state == NGX_NODE_RUNNING ? ngx_node_bridge_ptr : NULL;
+}
+
+
+const ngx_node_handler_t *
+ngx_node_handler(ngx_uint_t index)
+{
+    ngx_node_handler_t  *h;
+
+    h = ngx_node_worker_conf->handlers.elts;
+
+    return &h[index];
+}
+
+
+ngx_int_t
+ngx_node_call(unsigned kind, ngx_uint_t handler, double handle,
+    ngx_node_value_t *ret)
+{
+    int  rc;
+
+    if (ngx_node_state != NGX_NODE_RUNNING) {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_node_bridge_ptr->call(kind, handler, handle, ret);
+
+    ngx_node_loop_schedule();
+
+    return rc == NGX_NODE_OK ? NGX_OK : NGX_ERROR;
+}
+
+
+void
+ngx_node_resume(double token, ngx_uint_t failed, const ngx_node_value_t *value)
+{
+    if (ngx_node_state != NGX_NODE_RUNNING) {
+        return;
+    }
+
+    ngx_node_bridge_ptr->resume(token, failed, value);
+
+    ngx_node_loop_schedule();
+}
+
+
+double
+ngx_node_open(void *object, ngx_node_op_pt op)
+{
+    return ngx_node_bridge_ptr->open(object, op);
+}
+
+
+void
+ngx_node_close(double handle)
+{
+    if (ngx_node_bridge_ptr != NULL && handle > 0) {
+        ngx_node_bridge_ptr->close(handle);
+    }
+}
+
+
+void
+ngx_node_pending_add(ngx_node_pending_t *pending)
+{
+    ngx_queue_insert_tail(&ngx_node_pending, &pending->queue);
+}
+
+
+void
+ngx_node_pending_remove(ngx_node_pending_t *pending)
+{
+    if (ngx_queue_prev(&pending->queue) != NULL
+        && ngx_queue_next(&pending->queue) != &pending->queue)
+    {
+        ngx_queue_remove(&pending->queue);
+        ngx_queue_init(&pending->queue);
+    }
+}

@@ -1,0 +1,109 @@
+/*
+ * ngx-node's core: what the http module (and later the stream module) share.
+ *   - the configuration every node_* directive adds to (imports, handler references, paths,
+ *     Node options), kept by a core module so that it spans the whole nginx.conf;
+ *   - the configuration check at load time (a short-lived checker process, ngx_node_check.c);
+ *   - in each worker: the bridge (dlopen'ed, never in the master), Node's start and exit,
+ *     the libuv loop inside nginx's event loop (ngx_node_loop.c), the list of suspended work.
+ */
+
+#ifndef NGX_NODE_CORE_H_INCLUDED
+#define NGX_NODE_CORE_H_INCLUDED
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#include "ngx_node_abi.h"
+
+
+typedef struct {
+    ngx_str_t       name;
+    ngx_str_t       path;
+    ngx_str_t       file;      /* where the directive stands */
+    ngx_uint_t      line;
+} ngx_node_import_t;
+
+
+/* a directive that names a handler, "module.function" */
+typedef struct {
+    ngx_str_t       name;
+    ngx_str_t       directive;
+    ngx_str_t       file;
+    ngx_uint_t      line;
+} ngx_node_handler_t;
+
+
+typedef struct {
+    ngx_array_t     imports;    /* ngx_node_import_t */
+    ngx_array_t     handlers;   /* ngx_node_handler_t; the index is the handler's number */
+    ngx_array_t     paths;      /* ngx_str_t: node_path directories, absolute */
+    ngx_array_t    *options;    /* ngx_str_t: node_option flags, or NULL */
+    ngx_str_t       module_dir; /* the directory of this .so: bridge, checker, runtime */
+} ngx_node_conf_t;
+
+
+/* work suspended on JavaScript; aborted when Node stops (process.exit()) */
+typedef struct ngx_node_pending_s  ngx_node_pending_t;
+
+struct ngx_node_pending_s {
+    ngx_queue_t     queue;
+    void          (*abort)(ngx_node_pending_t *pending);
+};
+
+
+extern ngx_module_t  ngx_node_core_module;
+
+
+ngx_node_conf_t *ngx_node_conf(ngx_conf_t *cf);
+
+/* node_import [name from] path; (args from cf) */
+char *ngx_node_conf_import(ngx_conf_t *cf);
+/* node_path dir; */
+char *ngx_node_conf_path(ngx_conf_t *cf);
+/* registers the handler named by cf->args[arg]; returns its number or NGX_ERROR */
+ngx_int_t ngx_node_conf_handler(ngx_conf_t *cf, ngx_uint_t arg);
+
+/* builds the runtime's configuration document (JSON) */
+ngx_int_t ngx_node_conf_json(ngx_cycle_t *cycle, ngx_node_conf_t *ncf,
+    ngx_int_t worker, ngx_str_t *json);
+
+/* runs the checker on a complete configuration; NGX_ERROR after logging what is wrong */
+ngx_int_t ngx_node_check(ngx_cycle_t *cycle, ngx_node_conf_t *ncf);
+
+
+/* in workers */
+
+/* NULL unless Node runs in this worker */
+const ngx_node_bridge_t *ngx_node_bridge(void);
+const ngx_node_handler_t *ngx_node_handler(ngx_uint_t index);
+
+/* calls into JS; the loop is rescheduled afterwards */
+ngx_int_t ngx_node_call(unsigned kind, ngx_uint_t handler, double handle,
+    ngx_node_value_t *ret);
+void ngx_node_resume(double token, ngx_uint_t failed,
+    const ngx_node_value_t *value);
+
+double ngx_node_open(void *object, ngx_node_op_pt op);
+void ngx_node_close(double handle);
+
+void ngx_node_pending_add(ngx_node_pending_t *pending);
+void ngx_node_pending_remove(ngx_node_pending_t *pending);
+
+/* value helpers for host ops */
+void ngx_node_result_str(ngx_node_result_t *res, ngx_str_t *s);
+void ngx_node_push_str(ngx_node_result_t *res, ngx_str_t *s);
+void ngx_node_result_number(ngx_node_result_t *res, double n);
+void ngx_node_result_fail(ngx_node_result_t *res, const char *fmt, ...);
+ngx_int_t ngx_node_arg_str(const ngx_node_value_t *args, unsigned nargs,
+    unsigned i, ngx_str_t *s);
+ngx_int_t ngx_node_arg_int(const ngx_node_value_t *args, unsigned nargs,
+    unsigned i, ngx_int_t *n);
+
+
+/* ngx_node_loop.c */
+ngx_int_t ngx_node_loop_start(ngx_cycle_t *cycle, const ngx_node_bridge_t *bridge);
+void ngx_node_loop_schedule(void);
+void ngx_node_loop_stop(void);
+
+
+#endif /* NGX_NODE_CORE_H_INCLUDED */

@@ -1,0 +1,58 @@
+/**
+ * The native binding the bridge (native/bridge) hands to start(): one function to reach nginx
+ * and the op numbers of native/include/ngx_node_abi.h, which is their single definition.
+ */
+
+/** What crosses the boundary: the bridge converts these to and from C values. */
+export type HostValue = undefined | null | boolean | number | string | Uint8Array | ArrayBuffer;
+
+export interface NativeBinding {
+    call(handle: number, op: number, ...args: HostValue[]): unknown;
+    workerOps: Record<string, number>;
+    httpOps: Record<string, number>;
+}
+
+const workerOpNames = ['log'] as const;
+
+const httpOpNames = [
+    'method', 'uri', 'args', 'httpVersion', 'remoteAddress',
+    'headersIn', 'headersOut', 'headerOutGet', 'headerOutSet', 'status', 'setStatus',
+    'variable', 'setVariable', 'sendHeader', 'send', 'finish', 'return', 'internalRedirect',
+    'readBody', 'log', 'done',
+] as const;
+
+export type WorkerOp = (typeof workerOpNames)[number];
+export type HttpOp = (typeof httpOpNames)[number];
+
+function pick<K extends string>(table: Record<string, number>, names: readonly K[], what: string): Record<K, number> {
+    const ops = {} as Record<K, number>;
+    for (const name of names) {
+        const op = table[name];
+        if (typeof op !== 'number') {
+            throw new Error(`ngx-node: the native module lacks the ${what} op "${name}"; ` +
+                'the runtime and the module come from different builds (run npm run build)');
+        }
+        ops[name] = op;
+    }
+    return ops;
+}
+
+/** The handle of the worker object. */
+export const WORKER = 0;
+
+export let native: NativeBinding['call'] = () => {
+    throw new Error('ngx-node: the runtime is not started');
+};
+export let WORKER_OP: Record<WorkerOp, number>;
+export let HTTP_OP: Record<HttpOp, number>;
+
+export function attach(binding: NativeBinding): void {
+    WORKER_OP = pick(binding.workerOps, workerOpNames, 'worker');
+    HTTP_OP = pick(binding.httpOps, httpOpNames, 'http');
+    native = binding.call;
+}
+
+/** Where the bridge is absent (the configuration checker), logging goes to stderr. */
+export function isAttached(): boolean {
+    return WORKER_OP !== undefined;
+}

@@ -1,0 +1,43 @@
+/**
+ * The runtime's entry in every nginx worker. The bridge requires this file and calls
+ * start(binding, configuration) once; it returns the functions the bridge calls afterwards.
+ */
+import { attach, NativeBinding } from './binding';
+import { parseConf } from './config';
+import { createDispatcher, HandlerSlot } from './dispatch';
+import { resolveHandlers } from './handlers';
+import { loadModules } from './loader';
+import { installConsole, logWorker, LogLevel, toLogMessage } from './log';
+import { installNgx } from './ngx';
+import { resume } from './pending';
+
+function installProcessHandlers(): void {
+    // fact 10: an exception in a timer or an unhandled rejection must not end the worker
+    process.on('uncaughtException', (error) => {
+        logWorker(LogLevel.ERR, `ngx-node: uncaught exception: ${toLogMessage(error)}`);
+    });
+    process.on('unhandledRejection', (reason) => {
+        logWorker(LogLevel.ERR, `ngx-node: unhandled promise rejection: ${toLogMessage(reason)}`);
+    });
+}
+
+export function start(binding: NativeBinding, confJson: string) {
+    attach(binding);
+    const conf = parseConf(confJson);
+    installConsole();
+    installProcessHandlers();
+    installNgx(conf);
+
+    const slots: HandlerSlot[] = conf.handlers.map((handler) => ({
+        conf: handler, unavailable: 'its modules have not finished loading',
+    }));
+    const ready = loadModules(conf).then((loaded) => {
+        for (const message of [...loaded.errors, ...resolveHandlers(conf, loaded, slots)]) {
+            logWorker(LogLevel.ALERT, message);
+        }
+    }, (error: unknown) => {
+        logWorker(LogLevel.ALERT, `ngx-node: loading modules failed: ${toLogMessage(error)}`);
+    });
+
+    return { dispatch: createDispatcher(slots), resume, ready };
+}

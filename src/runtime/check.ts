@@ -1,0 +1,29 @@
+/**
+ * The configuration checker. When nginx reads its configuration (start, reload, `nginx -t`),
+ * the master runs `ngx-node check.js <conf.json> <report>` — a short-lived process on the same
+ * libnode, since the master itself must not start Node. It loads every module and resolves
+ * every handler exactly as a worker would, and writes one NUL-terminated message per problem
+ * to the report file. Exit status: 0 fine, 1 problems reported.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+
+import { parseConf } from './config';
+import type { HandlerSlot } from './dispatch';
+import { resolveHandlers } from './handlers';
+import { loadModules } from './loader';
+import { installNgx } from './ngx';
+
+async function check(confFile: string, reportFile: string): Promise<number> {
+    const conf = parseConf(readFileSync(confFile, 'utf8'));
+    installNgx(conf);
+    const loaded = await loadModules(conf);
+    const errors = [...loaded.errors, ...resolveHandlers(conf, loaded, new Array<HandlerSlot>(conf.handlers.length))];
+    writeFileSync(reportFile, errors.map((message) => message + '\0').join(''));
+    return errors.length ? 1 : 0;
+}
+
+const [confFile, reportFile] = process.argv.slice(2);
+check(confFile, reportFile).then((status) => process.exit(status), (error: unknown) => {
+    process.stderr.write(`ngx-node check: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(3);
+});

@@ -1,0 +1,44 @@
+/** The configuration document the nginx module gives the runtime (and the checker). */
+
+/** Where a directive stands in nginx's configuration, for messages. */
+export interface ConfLocation {
+    file: string;
+    line: number;
+}
+
+/** `node_import [name from] path;` */
+export interface ImportConf extends ConfLocation {
+    name: string;
+    path: string;
+}
+
+/** A directive naming a handler, `module.function`. */
+export interface HandlerConf extends ConfLocation {
+    name: string;
+    directive: string;
+}
+
+export interface RuntimeConf {
+    imports: ImportConf[];
+    /** indexed by the handler numbers the module dispatches with */
+    handlers: HandlerConf[];
+    /** node_path directories, absolute */
+    paths: string[];
+    prefix: string;
+    confPrefix: string;
+    confFile: string;
+    workerId: number;
+    nginxVersion: string;
+}
+
+export function parseConf(json: string): RuntimeConf {
+    const conf = JSON.parse(json) as RuntimeConf;
+    if (!Array.isArray(conf.imports) || !Array.isArray(conf.handlers) || !Array.isArray(conf.paths)) {
+        throw new Error('ngx-node: malformed runtime configuration');
+    }
+    return conf;
+}
+
+export function where(loc: ConfLocation): string {
+    return `${loc.file}:${loc.line}`;
+}

@@ -1,0 +1,153 @@
+/**
+ * Loading the modules of `node_import` and finding the functions `module.function` names.
+ * The configuration checker (check.ts, at `nginx -t`) and every worker run this same code,
+ * so what the checker accepts is what workers load.
+ */
+import { existsSync, statSync } from 'node:fs';
+import Module from 'node:module';
+import { isAbsolute, join, resolve as resolvePath } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+import { HandlerConf, ImportConf, RuntimeConf, where } from './config';
+import { importTypeScript } from './typescript';
+import { isTypeScript } from './typescript-transform';
+
+export type Namespace = Record<string, unknown>;
+
+export interface LoadedModule {
+    conf: ImportConf;
+    file: string;
+    namespace: Namespace;
+}
+
+/** A handler ready to call: the function and the object it is a method of. */
+export interface Handler {
+    conf: HandlerConf;
+    fn: (...args: unknown[]) => unknown;
+    holder: unknown;
+}
+
+/** An error whose message is complete for the error log: what, where, what to do. */
+export class ConfigurationError extends Error {}
+
+/** node_path directories also serve CommonJS `require()` of packages (their node_modules). */
+export function addSearchPaths(paths: string[]): void {
+    const globalPaths = (Module as unknown as { globalPaths: string[] }).globalPaths;
+    for (const dir of [...paths].reverse()) {
+        globalPaths.unshift(join(dir, 'node_modules'), dir);
+    }
+}
+
+/** Where `node_import path` points: absolute, or the first of node_path dirs and nginx's conf prefix. */
+export function findImportFile(imp: ImportConf, conf: RuntimeConf): string {
+    const candidates = isAbsolute(imp.path)
+        ? [imp.path]
+        : [...conf.paths, conf.confPrefix].map((dir) => resolvePath(dir, imp.path));
+    for (const file of candidates) {
+        if (existsSync(file) && statSync(file).isFile()) return file;
+    }
+    const looked = isAbsolute(imp.path) ? '' : ` (looked in ${[...conf.paths, conf.confPrefix].join(', ')})`;
+    throw new ConfigurationError(
+        `node_import "${imp.path}": file not found${looked}; ` +
+        `give an absolute path or add a node_path directory, in ${where(imp)}`);
+}
+
+/** `file:line` of a syntax error as Node reports it on the first line of the stack. */
+function syntaxErrorLocation(error: Error): string | undefined {
+    const first = error.stack?.split('\n', 1)[0] ?? '';
+    const match = /^(?:file:\/\/)?(\/.*:\d+)$/.exec(first);
+    return match?.[1];
+}
+
+function describeLoadFailure(imp: ImportConf, file: string, error: unknown): string {
+    let detail: string;
+    if (error instanceof SyntaxError) {
+        const location = syntaxErrorLocation(error) ?? file;
+        detail = `SyntaxError: ${error.message} at ${location}`;
+    } else if (error instanceof Error) {
+        detail = error.stack ?? `${error.name}: ${error.message}`;
+    } else {
+        detail = `threw ${String(error)}`;
+    }
+    return `node_import "${imp.name}" from "${file}" failed: ${detail}\n  in ${where(imp)}`;
+}
+
+async function importFile(file: string): Promise<Namespace> {
+    if (isTypeScript(file)) return importTypeScript(file);
+    return import(pathToFileURL(file).href) as Promise<Namespace>;
+}
+
+export interface LoadResult {
+    modules: Map<string, LoadedModule>;
+    errors: string[];
+}
+
+/** Loads every import in order; a failing module is reported and left out. */
+export async function loadModules(conf: RuntimeConf): Promise<LoadResult> {
+    const modules = new Map<string, LoadedModule>();
+    const errors: string[] = [];
+    addSearchPaths(conf.paths);
+    for (const imp of conf.imports) {
+        let file: string;
+        try {
+            file = findImportFile(imp, conf);
+        } catch (error) {
+            errors.push((error as Error).message);
+            continue;
+        }
+        try {
+            modules.set(imp.name, { conf: imp, file, namespace: await importFile(file) });
+        } catch (error) {
+            errors.push(describeLoadFailure(imp, file, error));
+        }
+    }
+    return { modules, errors };
+}
+
+function functionNames(ns: Namespace): string[] {
+    const names = new Set<string>();
+    const add = (source: unknown) => {
+        if (typeof source !== 'object' && typeof source !== 'function' || source === null) return;
+        for (const [key, value] of Object.entries(source)) {
+            if (typeof value === 'function' && key !== 'default') names.add(key);
+        }
+    };
+    add(ns);
+    add(ns.default);
+    return [...names].sort();
+}
+
+/** Finds `module.function`: a named export, or a property of the default export. */
+export function resolveHandler(conf: HandlerConf, modules: Map<string, LoadedModule>, imported: ImportConf[]): Handler {
+    const dot = conf.name.indexOf('.');
+    const moduleName = conf.name.slice(0, dot);
+    const exportName = conf.name.slice(dot + 1);
+    const subject = `${conf.directive} "${conf.name}"`;
+    const mod = modules.get(moduleName);
+    if (mod === undefined) {
+        const declared = imported.some((imp) => imp.name === moduleName);
+        throw new ConfigurationError(declared
+            ? `${subject}: module "${moduleName}" failed to load (see the error above), in ${where(conf)}`
+            : `${subject}: no module is imported as "${moduleName}"; add "node_import ${moduleName} from <file>;", in ${where(conf)}`);
+    }
+    const ns = mod.namespace;
+    const fallback = ns.default;
+    let holder: unknown = undefined;
+    let value: unknown = exportName !== 'default' && Object.prototype.hasOwnProperty.call(ns, exportName)
+        ? ns[exportName] : undefined;
+    if (value === undefined && (typeof fallback === 'object' || typeof fallback === 'function') && fallback !== null) {
+        value = (fallback as Namespace)[exportName];
+        holder = fallback;
+    }
+    if (value === undefined) {
+        const available = functionNames(ns);
+        throw new ConfigurationError(
+            `${subject}: module "${moduleName}" (${mod.file}) has no export "${exportName}"` +
+            `${available.length ? `; it exports ${available.join(', ')}` : ''}, in ${where(conf)}`);
+    }
+    if (typeof value !== 'function') {
+        throw new ConfigurationError(
+            `${subject}: "${exportName}" of module "${moduleName}" (${mod.file}) is ${typeof value}, not a function, in ${where(conf)}`);
+    }
+    return { conf, fn: value as Handler['fn'], holder };
+}

@@ -1,0 +1,37 @@
+/** The global `ngx` object. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import type { NgxLogLevel, NgxObject } from '../api';
+import type { RuntimeConf } from './config';
+import { checkLevel, logWorker, LogLevel, toLogMessage } from './log';
+
+function ownVersion(): string {
+    try {
+        const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version?: string };
+        return manifest.version ?? 'unknown';
+    } catch {
+        return 'unknown';
+    }
+}
+
+export function createNgx(conf: RuntimeConf): NgxObject {
+    return Object.freeze({
+        INFO: LogLevel.INFO,
+        WARN: LogLevel.WARN,
+        ERR: LogLevel.ERR,
+        log(level: NgxLogLevel, message: unknown): void {
+            logWorker(checkLevel(level), toLogMessage(message));
+        },
+        worker_id: conf.workerId,
+        version: conf.nginxVersion,
+        ngx_node_version: ownVersion(),
+        prefix: conf.prefix,
+        conf_prefix: conf.confPrefix,
+        conf_file_path: conf.confFile,
+    });
+}
+
+export function installNgx(conf: RuntimeConf): void {
+    Object.defineProperty(globalThis, 'ngx', { value: createNgx(conf), writable: false, configurable: false, enumerable: false });
+}

@@ -1,0 +1,36 @@
+/**
+ * Promises that nginx settles: an op that completes later (reading a request body ...) gets a
+ * token; nginx calls the bridge's resume(token, ...) when the work is done.
+ */
+interface Waiter {
+    resolve(value: unknown): void;
+    reject(error: Error): void;
+}
+
+const waiters = new Map<number, Waiter>();
+let lastToken = 0;
+
+/** Calls start(token) and returns the promise that resume(token, ...) settles. */
+export function awaitHost(start: (token: number) => void): Promise<unknown> {
+    const token = ++lastToken;
+    return new Promise((resolve, reject) => {
+        waiters.set(token, { resolve, reject });
+        try {
+            start(token);
+        } catch (error) {
+            waiters.delete(token);
+            reject(error);
+        }
+    });
+}
+
+export function resume(token: number, failed: boolean, value: unknown): void {
+    const waiter = waiters.get(token);
+    if (waiter === undefined) return;
+    waiters.delete(token);
+    if (failed) {
+        waiter.reject(new Error(String(value)));
+    } else {
+        waiter.resolve(value);
+    }
+}
