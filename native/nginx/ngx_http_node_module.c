@@ -248,8 +248,14 @@ ngx_http_node_ctx(ngx_http_request_t *r)
     ngx_http_node_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_node_module);
+
     if (ctx != NULL) {
-        return ctx;
+        if (ctx->handle == 0) {
+            /* closed at node_timeout; a log-phase node_set still needs one */
+            ctx->handle = ngx_node_open(ctx, ngx_http_node_request_op);
+        }
+
+        return ctx->handle > 0 ? ctx : NULL;
     }
 
     ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_node_ctx_t));
@@ -265,7 +271,7 @@ ngx_http_node_ctx(ngx_http_request_t *r)
     ctx->request = r;
     ctx->handle = ngx_node_open(ctx, ngx_http_node_request_op);
 
-    if (ctx->handle < 0) {
+    if (ctx->handle <= 0) {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                       "ngx-node: too many requests in JavaScript at once");
         return NULL;

@@ -1021,8 +1021,8 @@ static void
 ngx_http_node_op_read_body(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
     const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
 {
+    u_char     why[64], *p;
     ngx_int_t  rc;
-    ngx_str_t  why;
 
     if (ngx_http_node_responding(r, ctx, res, "readRequestBody") != NGX_OK) {
         return;
@@ -1046,12 +1046,10 @@ ngx_http_node_op_read_body(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
         /* refused before anything was read: the handler may still answer,
          * else nginx answers with this status */
         ctx->body_status = rc;
-        why.data = ngx_pnalloc(r->pool, 64);
-        why.len = why.data ? ngx_sprintf(why.data, "nginx refused the "
-                                         "request body (status %i)", rc)
-                             - why.data : 0;
-        ngx_http_node_body_abandon(ctx, why.len ? (const char *) why.data
-                                                : "request body refused");
+        p = ngx_snprintf(why, sizeof(why) - 1,
+                         "nginx refused the request body (status %i)", rc);
+        *p = '\0';
+        ngx_http_node_body_abandon(ctx, (const char *) why);
         return;
     }
 

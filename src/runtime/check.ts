@@ -5,6 +5,7 @@
  * every handler exactly as a worker would, and writes one NUL-terminated message per problem
  * to the report file. Exit status: 0 fine, 1 problems reported.
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 
 import { parseConf } from './config';
@@ -13,10 +14,17 @@ import { resolveHandlers } from './handlers';
 import { loadModules } from './loader';
 import { installNgx } from './ngx';
 
+/** `ngx-node --check file` prints the place of a syntax error first: `/path/file.mjs:2`. */
+function locateSyntaxError(file: string): string | undefined {
+    const result = spawnSync(process.execPath, ['--check', file], { encoding: 'utf8', timeout: 10000 });
+    const first = result.stderr?.split('\n', 1)[0] ?? '';
+    return /^\/.*:\d+$/.test(first) ? first : undefined;
+}
+
 async function check(confFile: string, reportFile: string): Promise<number> {
     const conf = parseConf(readFileSync(confFile, 'utf8'));
     installNgx(conf);
-    const loaded = await loadModules(conf);
+    const loaded = await loadModules(conf, locateSyntaxError);
     const errors = [...loaded.errors, ...resolveHandlers(conf, loaded, new Array<HandlerSlot>(conf.handlers.length))];
     writeFileSync(reportFile, errors.map((message) => message + '\0').join(''));
     return errors.length ? 1 : 0;

@@ -28,13 +28,19 @@ function subjectOf(conf: HandlerConf): string {
     return `${conf.directive} "${conf.name}"`;
 }
 
-/** Logs through the request when it still exists, else through the worker. */
-function report(r: HttpRequest, message: string): void {
+/** Logs through the request; false when the request has ended (its handle is closed). */
+function reportOnRequest(r: HttpRequest, message: string): boolean {
     try {
         r.logAt(LogLevel.ERR, message);
+        return true;
     } catch {
-        logWorker(LogLevel.ERR, message);
+        return false;
     }
+}
+
+/** Logs through the request when it still exists, else through the worker. */
+function report(r: HttpRequest, message: string): void {
+    if (!reportOnRequest(r, message)) logWorker(LogLevel.ERR, message);
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -43,12 +49,11 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 function settle(r: HttpRequest, failure?: unknown): void {
-    if (r.phase === Phase.Done) {
-        if (failure !== undefined) report(r, `${r.subject} failed after its request ended: ${toLogMessage(failure)}`);
-        return;
-    }
     if (failure !== undefined) {
-        report(r, `${r.subject} failed: ${toLogMessage(failure)}`);
+        if (!reportOnRequest(r, `${r.subject} failed: ${toLogMessage(failure)}`)) {
+            // node_timeout (or the worker's end) ended the request first
+            logWorker(LogLevel.ERR, `${r.subject} failed after its request ended: ${toLogMessage(failure)}`);
+        }
     } else if (!r.ended) {
         report(r, `${r.subject} resolved without ending the response; ` +
             'call r.return(), r.finish() or r.internalRedirect() before it resolves');
@@ -57,7 +62,7 @@ function settle(r: HttpRequest, failure?: unknown): void {
         // a response that was ended stands even if the handler failed afterwards
         r.done(r.ended ? Outcome.Ok : Outcome.Error);
     } catch {
-        // the request ended meanwhile (node_timeout, worker exit)
+        // the request has ended already
     }
 }
 

@@ -30,12 +30,15 @@ export interface Handler {
 /** An error whose message is complete for the error log: what, where, what to do. */
 export class ConfigurationError extends Error {}
 
-/** node_path directories also serve CommonJS `require()` of packages (their node_modules). */
+/**
+ * node_path directories also serve CommonJS `require()` of packages (their node_modules), as
+ * NODE_PATH does; ES modules resolve packages from their own location, as Node does.
+ */
 export function addSearchPaths(paths: string[]): void {
-    const globalPaths = (Module as unknown as { globalPaths: string[] }).globalPaths;
-    for (const dir of [...paths].reverse()) {
-        globalPaths.unshift(join(dir, 'node_modules'), dir);
-    }
+    if (paths.length === 0) return;
+    const searched = paths.flatMap((dir) => [join(dir, 'node_modules'), dir]);
+    process.env.NODE_PATH = [...searched, process.env.NODE_PATH].filter(Boolean).join(':');
+    (Module as unknown as { _initPaths(): void })._initPaths();
 }
 
 /** Where `node_import path` points: absolute, or the first of node_path dirs and nginx's conf prefix. */
@@ -59,10 +62,16 @@ function syntaxErrorLocation(error: Error): string | undefined {
     return match?.[1];
 }
 
-function describeLoadFailure(imp: ImportConf, file: string, error: unknown): string {
+/**
+ * Finds `file:line` of a syntax error when the error does not tell: Node 18 keeps the line of
+ * an ES module's syntax error out of JavaScript's reach. The checker supplies one.
+ */
+export type SyntaxErrorLocator = (file: string) => string | undefined;
+
+function describeLoadFailure(imp: ImportConf, file: string, error: unknown, locate?: SyntaxErrorLocator): string {
     let detail: string;
     if (error instanceof SyntaxError) {
-        const location = syntaxErrorLocation(error) ?? file;
+        const location = syntaxErrorLocation(error) ?? locate?.(file) ?? file;
         detail = `SyntaxError: ${error.message} at ${location}`;
     } else if (error instanceof Error) {
         detail = error.stack ?? `${error.name}: ${error.message}`;
@@ -83,7 +92,7 @@ export interface LoadResult {
 }
 
 /** Loads every import in order; a failing module is reported and left out. */
-export async function loadModules(conf: RuntimeConf): Promise<LoadResult> {
+export async function loadModules(conf: RuntimeConf, locate?: SyntaxErrorLocator): Promise<LoadResult> {
     const modules = new Map<string, LoadedModule>();
     const errors: string[] = [];
     addSearchPaths(conf.paths);
@@ -98,7 +107,7 @@ export async function loadModules(conf: RuntimeConf): Promise<LoadResult> {
         try {
             modules.set(imp.name, { conf: imp, file, namespace: await importFile(file) });
         } catch (error) {
-            errors.push(describeLoadFailure(imp, file, error));
+            errors.push(describeLoadFailure(imp, file, error, locate));
         }
     }
     return { modules, errors };

@@ -1,0 +1,261 @@
+/**
+ * A user's mistakes: nginx -t names the file, line or export; a failing handler gives 500 and
+ * a stack naming it; nothing takes a worker down.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+
+import { request } from './harness/http';
+import { Nginx, NginxOptions, sleep } from './harness/nginx';
+import { fixture } from './harness/paths';
+
+/** nginx -t on a configuration; the prefix is removed afterwards. */
+async function check(options: NginxOptions): Promise<{ ok: boolean; output: string; prefix: string }> {
+    const nginx = await Nginx.prepare(options);
+    try {
+        return { ...nginx.check(), prefix: nginx.prefix };
+    } finally {
+        await nginx.destroy();
+    }
+}
+
+describe('nginx -t reports a broken configuration', () => {
+    it('accepts a good one', async () => {
+        const result = await check({
+            http: `node_import main from ${fixture('errors.mjs')};`,
+            server: 'location / { node_content main.throws; }',
+        });
+        assert.equal(result.ok, true, result.output);
+        assert.match(result.output, /test is successful/);
+    });
+
+    it('names a missing file and where it was looked for', async () => {
+        const result = await check({
+            http: 'node_import main from missing/nothing.mjs;',
+            server: 'location / { node_content main.hello; }',
+        });
+        assert.equal(result.ok, false);
+        assert.match(result.output,
+            new RegExp(`\\[emerg\\] \\d+#\\d+: node_import "missing/nothing.mjs": file not found \\(looked in ${result.prefix}/conf/\\).* in ${result.prefix}/conf/nginx.conf:\\d+`));
+        assert.match(result.output, /test failed/);
+    });
+
+    it('names a missing export and lists what the module exports', async () => {
+        const result = await check({
+            http: `node_import main from ${fixture('modules/named.mjs')};`,
+            server: 'location / { node_content main.nothere; }',
+        });
+        assert.equal(result.ok, false);
+        assert.match(result.output,
+            /node_content "main.nothere": module "main" \(.*named\.mjs\) has no export "nothere"; it exports hello, in .*nginx\.conf:\d+/);
+    });
+
+    it('refuses an export that is not a function', async () => {
+        const result = await check({
+            http: `node_import main from ${fixture('modules/named.mjs')};`,
+            server: 'location / { node_content main.notAFunction; }',
+        });
+        assert.match(result.output, /"notAFunction" of module "main" .* is number, not a function/);
+    });
+
+    it('names a module that was never imported', async () => {
+        const result = await check({
+            http: `node_import main from ${fixture('modules/named.mjs')};`,
+            server: 'location / { node_content other.hello; }',
+        });
+        assert.match(result.output, /node_content "other.hello": no module is imported as "other"; add "node_import other from <file>;"/);
+    });
+
+    it('names file and line of a JavaScript syntax error', async () => {
+        const result = await check({
+            http: 'node_import main from broken.mjs;',
+            server: 'location / { node_content main.hello; }',
+            files: { 'conf/broken.mjs': 'export function hello(r) {\n    r.return(200, "x";\n}\n' },
+        });
+        assert.equal(result.ok, false);
+        assert.match(result.output, new RegExp(`SyntaxError: .* at ${result.prefix}/conf/broken\\.mjs:2`));
+    });
+
+    it('names file and line of a TypeScript syntax error', async () => {
+        const result = await check({
+            http: 'node_import main from broken.ts;',
+            server: 'location / { node_content main.hello; }',
+            files: { 'conf/broken.ts': 'export function hello(r: unknown): void {\n    const x: = 1;\n}\n' },
+        });
+        assert.equal(result.ok, false);
+        assert.match(result.output, new RegExp(`SyntaxError: .* at ${result.prefix}/conf/broken\\.ts:2`));
+    });
+
+    it('reports an exception in top-level code with its stack', async () => {
+        const result = await check({
+            http: 'node_import main from throws.mjs;',
+            server: 'location / { node_content main.hello; }',
+            files: { 'conf/throws.mjs': 'export function hello() {}\nthrow new Error("top-level boom");\n' },
+        });
+        assert.equal(result.ok, false);
+        assert.match(result.output, /node_import "main" from ".*throws\.mjs" failed: Error: top-level boom\n\s+at .*throws\.mjs:2/);
+    });
+
+    it('rejects malformed directives', async () => {
+        const badName = await check({ server: 'location / { node_content hello; }' });
+        assert.match(badName.output, /invalid handler "hello": name it "module.function"/);
+        const badImport = await check({ http: 'node_import 1st from x.mjs;' });
+        assert.match(badImport.output, /invalid module name "1st"/);
+        const noName = await check({ http: 'node_import my-file.mjs;' });
+        assert.match(noName.output, /cannot make a module name of "my-file.mjs"; use "node_import name from my-file.mjs;"/);
+        const twice = await check({
+            http: `node_import main from ${fixture('modules/named.mjs')}; node_import main from ${fixture('modules/greeter.mjs')};`,
+        });
+        assert.match(twice.output, /module name "main" is already imported from ".*named\.mjs" in .*nginx\.conf:\d+/);
+    });
+});
+
+describe('a failing handler', () => {
+    let nginx: Nginx;
+
+    before(async () => {
+        nginx = await Nginx.start({
+            http: `
+    node_import main from ${fixture('errors.mjs')};
+    node_set $promise_var main.returnsPromiseToSet;
+    node_set $throwing_var main.setThrows;
+    node_set $status_of main.statusOf;
+    log_format status_of $status_of;`,
+            server: `
+        node_timeout 300ms;
+        access_log logs/status.log status_of;
+        location /throws { node_content main.throws; }
+        location /rejects { node_content main.rejects; }
+        location /resolves-silently { node_content main.resolvesSilently; }
+        location /returns-silently { node_content main.returnsSilently; }
+        location /hangs { node_content main.hangs; }
+        location /throws-after-responding { node_content main.throwsAfterResponding; }
+        location /timer-throws { node_content main.timerThrows; }
+        location /pid { node_content main.pid; }
+        location /callback { node_content main.callback; }
+        location /promise-var { return 200 "[$promise_var]"; }
+        location /throwing-var { return 200 "[$throwing_var]"; }`,
+        });
+    });
+
+    after(async () => {
+        const troubles = nginx?.troubles();
+        await nginx?.destroy();
+        assert.deepEqual(troubles, []);
+    });
+
+    it('answers 500 and logs the stack and the handler when it throws', async () => {
+        const pidBefore = (await request(nginx.url('/pid'))).text;
+        const reply = await request(nginx.url('/throws'));
+        assert.equal(reply.status, 500);
+        const line = await nginx.waitForLog(/\[error\] .*node_content "main.throws" failed: Error: sync boom\n\s+at throws \(file:\/\/.*errors\.mjs:3:11\)/);
+        assert.ok(line);
+        assert.equal((await request(nginx.url('/pid'))).text, pidBefore, 'the same worker serves on');
+    });
+
+    it('answers 500 when its promise rejects', async () => {
+        const reply = await request(nginx.url('/rejects'));
+        assert.equal(reply.status, 500);
+        await nginx.waitForLog(/node_content "main.rejects" failed: TypeError: async boom/);
+    });
+
+    it('answers 500 when it resolves without a response', async () => {
+        assert.equal((await request(nginx.url('/resolves-silently'))).status, 500);
+        await nginx.waitForLog(/node_content "main.resolvesSilently" resolved without ending the response; call r.return\(\), r.finish\(\) or r.internalRedirect\(\)/);
+    });
+
+    it('answers 504 at node_timeout when nothing ends the response', async () => {
+        const started = Date.now();
+        const reply = await request(nginx.url('/returns-silently'));
+        assert.equal(reply.status, 504);
+        assert.ok(Date.now() - started >= 280, 'after node_timeout');
+        await nginx.waitForLog(/node_content "main.returnsSilently" did not end the response within 300ms \(node_timeout\); answering 504/);
+        await sleep(50);
+        assert.match(readFileSync(nginx.path('logs/status.log'), 'utf8'), /^status=504 uri=\/returns-silently$/m,
+            'a node_set in the log phase still sees the request');
+    });
+
+    it('answers 504 at node_timeout for a slow promise, whose late answer is refused', async () => {
+        assert.equal((await request(nginx.url('/hangs'))).status, 504);
+        await nginx.waitForLog(/node_content "main.hangs" did not end the response within 300ms/);
+        await nginx.waitForLog(/node_content "main.hangs" failed after its request ended: Error: ngx-node: this request has already finished/, 2000);
+    });
+
+    it('keeps a response that was sent before the handler threw', async () => {
+        const reply = await request(nginx.url('/throws-after-responding'));
+        assert.equal(reply.status, 200);
+        assert.equal(reply.text, 'answered\n');
+        await nginx.waitForLog(/node_content "main.throwsAfterResponding" failed: Error: after the answer/);
+    });
+
+    it('responds from a callback after the handler returned (njs style)', async () => {
+        const reply = await request(nginx.url('/callback'));
+        assert.equal(reply.status, 200);
+        assert.equal(reply.text, 'from a callback\n');
+    });
+
+    it('survives exceptions in timers and unhandled rejections', async () => {
+        const pid = (await request(nginx.url('/timer-throws'))).text;
+        await nginx.waitForLog(/\[error\] .*ngx-node: uncaught exception: Error: boom in a timer/);
+        await nginx.waitForLog(/\[error\] .*ngx-node: unhandled promise rejection: Error: nobody handles this/);
+        await sleep(50);
+        assert.equal((await request(nginx.url('/pid'))).text, pid);
+    });
+
+    it('leaves a node_set variable empty when its function fails', async () => {
+        assert.equal((await request(nginx.url('/throwing-var'))).text, '[]');
+        await nginx.waitForLog(/node_set "main.setThrows" failed: Error: variable boom/);
+        assert.equal((await request(nginx.url('/promise-var'))).text, '[]');
+        await nginx.waitForLog(/node_set "main.returnsPromiseToSet" returned a Promise; node_set needs a function that returns the value/);
+    });
+});
+
+describe('process.exit() in a handler', () => {
+    let nginx: Nginx;
+
+    before(async () => {
+        nginx = await Nginx.start({
+            workers: 2,
+            listen: 'reuseport',
+            http: `node_import main from ${fixture('errors.mjs')};`,
+            server: `
+        location /exit { node_content main.exits; }
+        location /slow { node_content main.slow; }
+        location /pid { node_content main.pid; }`,
+        });
+    });
+
+    after(async () => {
+        const troubles = nginx?.troubles();
+        await nginx?.destroy();
+        assert.deepEqual(troubles, []);
+    });
+
+    it('ends that worker cleanly, nginx starts another, other requests go on', async () => {
+        const workersBefore = nginx.workerPids();
+        assert.equal(workersBefore.length, 2);
+        const slow = Array.from({ length: 20 }, () => request(nginx.url('/slow')));
+        await sleep(50);
+        const exit = await request(nginx.url('/exit'));
+        assert.equal(exit.status, 500);
+        const exitLine = await nginx.waitForLog(/\[notice\] (\d+)#\d+: ngx-node: process.exit\(3\) was called/);
+        const exitedPid = Number(/\] (\d+)#/.exec(exitLine)?.[1]);
+        assert.ok(workersBefore.includes(exitedPid));
+        await nginx.waitForLog(new RegExp(`worker process ${exitedPid} exited with code 0`));
+
+        // requests pending in the exiting worker get 500; the other worker's are unaffected
+        const replies = await Promise.all(slow);
+        const otherPid = workersBefore.find((pid) => pid !== exitedPid);
+        for (const reply of replies) {
+            assert.ok(reply.status === 500 || reply.text === `slow pid ${otherPid}\n`, `${reply.status} ${reply.text}`);
+        }
+        assert.ok(replies.some((reply) => reply.status === 200), 'the other worker answered');
+
+        await sleep(300);
+        const workersAfter = nginx.workerPids();
+        assert.equal(workersAfter.length, 2);
+        assert.ok(!workersAfter.includes(exitedPid), 'a new worker replaced the one that exited');
+        for (let i = 0; i < 4; i++) assert.equal((await request(nginx.url('/pid'))).status, 200);
+    });
+});

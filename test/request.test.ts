@@ -1,0 +1,241 @@
+/** Every member of r and ngx, through a real nginx. */
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+
+import { rawRequest, request } from './harness/http';
+import { Nginx } from './harness/nginx';
+import { fixture } from './harness/paths';
+
+describe('the r object', () => {
+    let nginx: Nginx;
+
+    before(async () => {
+        nginx = await Nginx.start({
+            http: `
+    node_import main from ${fixture('request.mjs')};
+    node_set $counted main.counted;
+    node_set $counted_nocache main.counted nocache;
+    node_set $bytes_value main.bytesValue;
+    node_set $header_value main.headerValue;
+    client_body_buffer_size 1k;`,
+            server: `
+        location /info { node_content main.info; }
+        location /headers-out { node_content main.headersOut; }
+        location /content-length { node_content main.contentLength; }
+        location /variables { set $writable ''; node_content main.variables; }
+        location /read-only-variable { node_content main.readOnlyVariable; }
+        location /status { node_content main.status; }
+        location /redirect { node_content main.redirect; }
+        location /not-found { error_page 404 /custom-404; node_content main.notFound; }
+        location = /custom-404 { internal; return 404 "custom not found\\n"; }
+        location /stream { node_content main.stream; }
+        location /stream-async { node_content main.streamAsync; }
+        location /redirect-internal { node_content main.redirectInternal; }
+        location /redirect-named { node_content main.redirectNamed; }
+        location @named { return 200 "named $uri\\n"; }
+        location /target { node_content main.target; }
+        location /logs { node_content main.logs; }
+        location /text { node_content main.text; }
+        location /unread { node_content main.unread; }
+        location /json { node_content main.jsonBody; }
+        location /bytes { client_max_body_size 10m; node_content main.bytes; }
+        location /small { client_max_body_size 1k; node_content main.bodyRefused; }
+        location /ngx { node_content main.ngxInfo; }
+        location /cached { add_header X-Value $counted; return 200 $counted; }
+        location /nocache { add_header X-Value $counted_nocache; return 200 $counted_nocache; }
+        location /bytes-value { return 200 $bytes_value; }
+        location /header-value { return 200 $header_value; }`,
+        });
+    });
+
+    after(async () => {
+        const troubles = nginx?.troubles();
+        await nginx?.destroy();
+        assert.deepEqual(troubles, []);
+    });
+
+    it('reads the request line, arguments, address and headers', async () => {
+        const reply = await request(nginx.url('/info/x%20y?a=1&b=two%20words&a=2&c=&d=%2F'), {
+            headers: { 'User-Agent': 'test-agent/1.0', Cookie: ['c1=1', 'c2=2'], Accept: ['text/html', 'text/plain'] },
+        });
+        assert.equal(reply.status, 200);
+        assert.equal(reply.headers['content-type'], 'application/json');
+        const info = JSON.parse(reply.text);
+        assert.equal(info.method, 'GET');
+        assert.equal(info.uri, '/info/x y');
+        assert.deepEqual(info.args, { a: ['1', '2'], b: 'two words', c: '', d: '/' });
+        assert.equal(info.httpVersion, '1.1');
+        assert.equal(info.remoteAddress, '127.0.0.1');
+        assert.equal(info.userAgent, 'test-agent/1.0');
+        assert.equal(info.cookie, 'c1=1; c2=2');
+        assert.equal(info.accept, 'text/html, text/plain');
+        assert.equal(info.missing, null);
+        assert.equal(info.hasHost, true);
+        assert.equal(info.headersIn.Host, `127.0.0.1:${nginx.port}`);
+        assert.equal(info.headersIn['User-Agent'], 'test-agent/1.0');
+    });
+
+    it('reports HTTP/1.0', async () => {
+        const raw = await rawRequest(nginx.port, 'GET /info HTTP/1.0\r\nHost: old\r\n\r\n');
+        assert.match(raw, /^HTTP\/1\.1 200/);
+        const info = JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4));
+        assert.equal(info.httpVersion, '1.0');
+        assert.equal(info.headersIn.Host, 'old');
+    });
+
+    it('writes response headers, status and streams a body', async () => {
+        const reply = await request(nginx.url('/headers-out'));
+        assert.equal(reply.status, 201);
+        assert.equal(reply.text, 'created');
+        assert.equal(reply.headers['x-one'], 'one');
+        assert.deepEqual(reply.headers['set-cookie'], ['a=1', 'b=2']);
+        assert.equal(reply.headers['x-gone'], undefined);
+        assert.equal(reply.headers['x-null'], undefined);
+        assert.equal(reply.headers['x-number'], '42');
+        assert.equal(reply.headers['x-replaced'], 'second');
+        assert.equal(reply.headers['x-too-late'], undefined);
+        assert.equal(reply.headers['content-type'], 'text/x-test; charset=utf-8');
+        const seen = JSON.parse(String(reply.headers['x-seen']));
+        assert.deepEqual(seen.cookie, ['a=1', 'b=2']);
+        assert.equal(seen.one, 'one');
+        assert.equal(seen.type, 'text/x-test; charset=utf-8');
+        assert.equal(seen.gone, null);
+        assert.deepEqual(seen.keys, ['Content-Type', 'Set-Cookie', 'X-Number', 'X-One', 'x-replaced']);
+        await nginx.waitForLog(/ignored setting response header "X-Too-Late": the header was already sent/);
+    });
+
+    it('sets Content-Length', async () => {
+        const reply = await request(nginx.url('/content-length'));
+        assert.equal(reply.headers['content-length'], '5');
+        assert.equal(reply.headers['transfer-encoding'], undefined);
+        assert.equal(reply.text, '12345');
+    });
+
+    it('reads and writes variables where nginx allows it', async () => {
+        const reply = await request(nginx.url('/variables?a=arg'));
+        assert.deepEqual(JSON.parse(reply.text), {
+            writable: 'from-js', host: '127.0.0.1', arg: 'arg', missing: null,
+        });
+        const refused = await request(nginx.url('/read-only-variable'));
+        assert.match(refused.text, /^refused: r\.variables\.remote_addr is read-only/);
+    });
+
+    it('returns statuses, redirects and error pages', async () => {
+        const teapot = await request(nginx.url('/status'));
+        assert.equal(teapot.status, 418);
+        assert.equal(teapot.text, 'status 418');
+
+        const redirect = await request(nginx.url('/redirect'));
+        assert.equal(redirect.status, 302);
+        assert.equal(redirect.headers.location, `http://127.0.0.1:${nginx.port}/elsewhere`);
+
+        const missing = await request(nginx.url('/not-found'));
+        assert.equal(missing.status, 404);
+        assert.equal(missing.text, 'custom not found\n');
+    });
+
+    it('streams with send() and finish(), sync and async', async () => {
+        const sync = await request(nginx.url('/stream'));
+        assert.equal(sync.status, 200);
+        assert.equal(sync.text, 'abc');
+        const chunks: string[] = [];
+        const status = await new Promise<number>((resolve, reject) => {
+            httpRequest(nginx.url('/stream-async'), { agent: false }, (res) => {
+                res.on('data', (chunk: Buffer) => chunks.push(chunk.toString()));
+                res.on('end', () => resolve(res.statusCode ?? 0));
+            }).on('error', reject).end();
+        });
+        assert.equal(status, 200);
+        assert.equal(chunks.join(''), 'chunk0\nchunk1\nchunk2\n');
+        assert.ok(chunks.length >= 2, `the chunks arrived as they were sent, not at once (${chunks.length})`);
+    });
+
+    it('redirects internally, to a URI and to a named location', async () => {
+        const uri = await request(nginx.url('/redirect-internal'));
+        assert.equal(uri.text, 'target /target from=js');
+        const named = await request(nginx.url('/redirect-named'));
+        assert.equal(named.text, 'named /redirect-named\n');
+    });
+
+    it('logs to the error log with the request context', async () => {
+        await request(nginx.url('/logs'));
+        const line = await nginx.waitForLog(/\[info\] .*log-line-info.*/);
+        assert.match(line, /client: 127\.0\.0\.1, server: , request: "GET \/logs HTTP\/1\.1"/);
+        await nginx.waitForLog(/\[warn\] .*log-line-warn/);
+        await nginx.waitForLog(/\[error\] .*log-line-error/);
+        await nginx.waitForLog(/\[error\] .*ngx-log-err/);
+        await nginx.waitForLog(/\[warn\] .*\{ structured: true \}/);
+        await nginx.waitForLog(/\[info\] .*console-log-5/);
+        await nginx.waitForLog(/\[warn\] .*console-warn/);
+        await nginx.waitForLog(/\[error\] .*console-error/);
+    });
+
+    it('reads the request body as text, JSON and bytes', async () => {
+        const body = 'hello, wörld';
+        const text = JSON.parse((await request(nginx.url('/text'), { body })).text);
+        assert.deepEqual(text, { body, length: Buffer.byteLength(body), cached: true, buffer: Buffer.byteLength(body) });
+
+        const empty = JSON.parse((await request(nginx.url('/text'))).text);
+        assert.equal(empty.body, '');
+
+        const unread = JSON.parse((await request(nginx.url('/unread'), { body: 'ignored' })).text);
+        assert.deepEqual(unread, { text: null, buffer: null });
+
+        const json = JSON.parse((await request(nginx.url('/json'), { body: '{"a":[1,2]}' })).text);
+        assert.deepEqual(json, { got: { a: [1, 2] } });
+
+        const bad = await request(nginx.url('/json'), { body: '{not json' });
+        assert.equal(bad.status, 500);
+    });
+
+    it('reads a large body that nginx spooled to a temporary file', async () => {
+        const payload = randomBytes(300 * 1024);
+        const reply = await request(nginx.url('/bytes'), { body: payload });
+        assert.equal(reply.status, 200);
+        assert.equal(reply.text, `${createHash('sha256').update(payload).digest('hex')} ${payload.length}`);
+        await nginx.waitForLog(/a client request body is buffered to a temporary file/);
+    });
+
+    it('honours client_max_body_size, with Content-Length and chunked', async () => {
+        const declared = await request(nginx.url('/small'), { body: 'x'.repeat(4096) });
+        assert.equal(declared.status, 413);
+        const chunked = await new Promise<number>((resolve, reject) => {
+            const req = httpRequest(nginx.url('/small'), { method: 'POST', agent: false }, (res) => {
+                res.resume();
+                res.on('end', () => resolve(res.statusCode ?? 0));
+            });
+            req.on('error', reject);
+            req.write('y'.repeat(600));
+            setTimeout(() => req.end('y'.repeat(4096)), 50);
+        });
+        assert.equal(chunked, 413);
+        await nginx.waitForLog(/client intended to send too large (chunked )?body/);
+        const ok = await request(nginx.url('/small'), { body: 'short' });
+        assert.equal(ok.text, 'read it');
+    });
+
+    it('exposes ngx', async () => {
+        const info = JSON.parse((await request(nginx.url('/ngx'))).text);
+        assert.equal(info.worker_id, 0);
+        assert.equal(info.version, '1.22.1');
+        assert.equal(info.prefix, `${nginx.prefix}/`);
+        assert.equal(info.conf_prefix, `${nginx.prefix}/conf/`);
+        assert.equal(info.conf_file_path, `${nginx.prefix}/conf/nginx.conf`);
+        assert.deepEqual(info.levels, [7, 5, 4]);
+        assert.match(info.ngx_node_version, /^\d+\.\d+\.\d+/);
+        assert.match(info.node, /^18\./);
+    });
+
+    it('evaluates node_set once per request, or on every use with nocache', async () => {
+        const cached = await request(nginx.url('/cached'));
+        assert.equal(cached.headers['x-value'], cached.text);
+        const fresh = await request(nginx.url('/nocache'));
+        assert.notEqual(fresh.headers['x-value'], fresh.text);
+        assert.equal(Number(fresh.headers['x-value']), Number(fresh.text) + 1);
+        assert.equal((await request(nginx.url('/bytes-value'))).text, 'bytes-value');
+        const value = await request(nginx.url('/header-value'), { headers: { 'X-In': 'given' } });
+        assert.equal(value.text, 'GET:given');
+    });
+});
