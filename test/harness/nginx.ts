@@ -201,12 +201,15 @@ export class Nginx {
             /\[(alert|crit|emerg)\]|exited on signal|core dumped|open socket .* left/.test(line));
     }
 
-    /** nginx -s reload; resolves when the new workers serve. */
+    /** nginx -s reload; resolves once new workers started and the old ones stopped accepting. */
     async reload(): Promise<void> {
         const before = this.errorLog().length;
+        const oldWorkers = this.workerPids();
         process.kill(this.masterPid, 'SIGHUP');
         const deadline = Date.now() + 10000;
-        while (!/start worker process/.test(this.errorLog().slice(before))) {
+        const done = (log: string) => /start worker process/.test(log) &&
+            oldWorkers.every((pid) => new RegExp(`${pid}#\\d+: gracefully shutting down`).test(log));
+        while (!done(this.errorLog().slice(before))) {
             if (/\[emerg\]/.test(this.errorLog().slice(before))) throw new Error(`reload failed:\n${this.errorLog().slice(before)}`);
             if (Date.now() > deadline) throw new Error(`reload did not finish:\n${this.errorLog().slice(before)}`);
             await sleep(20);
