@@ -101,8 +101,8 @@ void BindingCall(const FunctionCallbackInfo<Value>& info) {
   Arguments args;
   if (!args.Convert(info, 2)) return;
   Result result(info);
-  host->op(host->object, info[1]->Uint32Value(isolate->GetCurrentContext()).FromMaybe(~0u),
-           args.values(), args.count(), result.abi());
+  unsigned op = info[1]->IsInt32() ? static_cast<unsigned>(info[1].As<v8::Int32>()->Value()) : ~0u;
+  host->op(host->object, op, args.values(), args.count(), result.abi());
   result.Finish();
 }
 
@@ -331,24 +331,33 @@ void StoreReturn(Isolate* isolate, Local<Value> value, ngx_node_value_t* ret) {
   }
 }
 
+// Calls runtime.<fn>(argv) in a callback scope. node::MakeCallback enters the runtime's
+// context itself; a scope of our own around it would only enter it twice.
+MaybeLocal<Value> CallRuntime(const Global<Function>& fn, int argc, Local<Value>* argv,
+                              TryCatch* tc, const char* what) {
+  Isolate* isolate = rt->isolate;
+  MaybeLocal<Value> result =
+      node::MakeCallback(isolate, rt->runtime.Get(isolate), fn.Get(isolate), argc, argv, {0, 0});
+  // fact 6: a throwing callee may still yield a value; HasCaught() is what tells
+  if (tc->HasCaught() && !rt->stopped) {
+    Local<Context> context = rt->context.Get(isolate);
+    Context::Scope context_scope(context);
+    Log(kLogAlert, std::string("ngx-node: ") + what + " failed: " + Describe(isolate, context, *tc));
+  }
+  return tc->HasCaught() ? MaybeLocal<Value>() : result;
+}
+
 int Call(unsigned kind, unsigned handler, double handle, ngx_node_value_t* ret) {
   *ret = ngx_node_value_t{NGX_NODE_UNDEFINED, 0, nullptr, 0};
   if (rt->stopped) return NGX_NODE_ERROR;
   Isolate* isolate = rt->isolate;
   HandleScope scope(isolate);
-  Local<Context> context = rt->context.Get(isolate);
-  Context::Scope context_scope(context);
   TryCatch tc(isolate);
-  Local<Value> argv[] = {Integer::NewFromUnsigned(isolate, kind),
-                         Integer::NewFromUnsigned(isolate, handler), Number::New(isolate, handle)};
-  // fact 6: a throwing callee may still yield a value; HasCaught() is what tells
-  MaybeLocal<Value> result = node::MakeCallback(isolate, rt->runtime.Get(isolate),
-                                                rt->dispatch.Get(isolate), 3, argv, {0, 0});
+  Local<Value> argv[] = {Integer::New(isolate, static_cast<int32_t>(kind)),
+                         Integer::New(isolate, static_cast<int32_t>(handler)),
+                         Number::New(isolate, handle)};
   Local<Value> value;
-  if (tc.HasCaught() || !result.ToLocal(&value)) {
-    if (!rt->stopped) Log(kLogAlert, "ngx-node: dispatch failed: " + Describe(isolate, context, tc));
-    return NGX_NODE_ERROR;
-  }
+  if (!CallRuntime(rt->dispatch, 3, argv, &tc, "dispatch").ToLocal(&value)) return NGX_NODE_ERROR;
   StoreReturn(isolate, value, ret);
   return NGX_NODE_OK;
 }
@@ -357,16 +366,12 @@ void Resume(double token, int failed, const ngx_node_value_t* value) {
   if (rt->stopped) return;
   Isolate* isolate = rt->isolate;
   HandleScope scope(isolate);
-  Local<Context> context = rt->context.Get(isolate);
-  Context::Scope context_scope(context);
+  // the value may become a Buffer, which needs the context entered to be made
+  Context::Scope context_scope(rt->context.Get(isolate));
   TryCatch tc(isolate);
   Local<Value> argv[] = {Number::New(isolate, token), v8::Boolean::New(isolate, failed != 0),
                          FromHostValue(isolate, *value)};
-  node::MakeCallback(isolate, rt->runtime.Get(isolate), rt->resume.Get(isolate), 3, argv,
-                     {0, 0});
-  if (tc.HasCaught() && !rt->stopped) {
-    Log(kLogAlert, "ngx-node: resume failed: " + Describe(isolate, context, tc));
-  }
+  CallRuntime(rt->resume, 3, argv, &tc, "resume");
 }
 
 double Open(void* object, ngx_node_op_pt op) { return rt->handles.Open(object, op); }

@@ -1,6 +1,7 @@
 // Handles: the numbers JavaScript holds for host objects (requests, the worker). A handle
 // encodes a slot and a generation, so a handle kept past its object's end is detected
-// instead of reaching freed memory.
+// instead of reaching freed memory. Free slots are reused oldest first, so a slot's
+// generation advances once per pass over all slots, and 33 bits of it do not wrap.
 #ifndef NGX_NODE_BRIDGE_HANDLES_H
 #define NGX_NODE_BRIDGE_HANDLES_H
 
@@ -28,12 +29,14 @@ class HandleTable {
  private:
   struct Slot {
     HostObject host{nullptr, nullptr};
-    uint32_t generation = 0;
+    uint64_t generation = 0;
     bool used = false;
   };
-  static constexpr double kSlotSpan = 16777216.0;  // 2^24 slots; generations above
   std::vector<Slot> slots_{1};
-  std::vector<uint32_t> free_;
+  // free slots, oldest first: a ring buffer over free_ring_
+  std::vector<uint32_t> free_ring_;
+  size_t free_head_ = 0;
+  size_t free_count_ = 0;
 };
 
 }  // namespace ngx_node

@@ -20,22 +20,26 @@ using v8::Value;
 
 namespace {
 
-// Fills in everything but the text of strings; returns the UTF-8 length a string needs.
+// Fills in everything but the text of strings; *text_len is the room a string needs:
+// its length for one-byte strings (ASCII written as is), else its UTF-8 length.
 bool Classify(Isolate* isolate, Local<Value> value, ngx_node_value_t* out, size_t* text_len) {
   *out = ngx_node_value_t{NGX_NODE_UNDEFINED, 0, nullptr, 0};
   *text_len = 0;
-  if (value->IsUndefined()) return true;
-  if (value->IsNull()) {
-    out->type = NGX_NODE_NULL;
-  } else if (value->IsBoolean()) {
-    out->type = NGX_NODE_BOOLEAN;
-    out->number = value->IsTrue() ? 1 : 0;
+  // the common kinds first
+  if (value->IsString()) {
+    Local<String> text = value.As<String>();
+    out->type = NGX_NODE_STRING;
+    *text_len = text->IsOneByte() ? text->Length() : text->Utf8Length(isolate);
   } else if (value->IsNumber()) {
     out->type = NGX_NODE_NUMBER;
     out->number = value.As<Number>()->Value();
-  } else if (value->IsString()) {
-    out->type = NGX_NODE_STRING;
-    *text_len = value.As<String>()->Utf8Length(isolate);
+  } else if (value->IsUndefined()) {
+    return true;
+  } else if (value->IsBoolean()) {
+    out->type = NGX_NODE_BOOLEAN;
+    out->number = value->IsTrue() ? 1 : 0;
+  } else if (value->IsNull()) {
+    out->type = NGX_NODE_NULL;
   } else if (value->IsArrayBufferView()) {
     out->type = NGX_NODE_BYTES;
     out->data = node::Buffer::Data(value);
@@ -51,10 +55,29 @@ bool Classify(Isolate* isolate, Local<Value> value, ngx_node_value_t* out, size_
   return true;
 }
 
-size_t WriteText(Isolate* isolate, Local<Value> value, char* dest, size_t capacity) {
-  return value.As<String>()->WriteUtf8(
-      isolate, dest, static_cast<int>(capacity), nullptr,
-      String::NO_NULL_TERMINATION | String::REPLACE_INVALID_UTF8);
+size_t WriteUtf8(Isolate* isolate, Local<String> text, char* dest, size_t capacity) {
+  return text->WriteUtf8(isolate, dest, static_cast<int>(capacity), nullptr,
+                         String::NO_NULL_TERMINATION | String::REPLACE_INVALID_UTF8);
+}
+
+// Writes a string as UTF-8 into the `reserved` bytes Classify asked for. A one-byte string
+// is copied as is, unless it holds characters past ASCII: then its UTF-8 goes to a string
+// spill() provides.
+template <typename Spill>
+ngx_node_value_t WriteText(Isolate* isolate, Local<String> text, char* dest, size_t reserved,
+                           Spill spill) {
+  if (text->IsOneByte()) {
+    uint8_t* bytes = reinterpret_cast<uint8_t*>(dest);
+    text->WriteOneByte(isolate, bytes, 0, static_cast<int>(reserved), String::NO_NULL_TERMINATION);
+    bool ascii = true;
+    for (size_t i = 0; i < reserved && ascii; i++) ascii = bytes[i] < 0x80;
+    if (ascii) return ngx_node_value_t{NGX_NODE_STRING, 0, dest, reserved};
+    std::string* utf8 = spill();
+    utf8->resize(text->Utf8Length(isolate));
+    dest = utf8->data();
+    reserved = utf8->size();
+  }
+  return ngx_node_value_t{NGX_NODE_STRING, 0, dest, WriteUtf8(isolate, text, dest, reserved)};
 }
 
 }  // namespace
@@ -84,8 +107,10 @@ bool Arguments::Convert(const FunctionCallbackInfo<Value>& info, int first) {
   }
   for (unsigned i = 0; i < count_; i++) {
     if (values_[i].type != NGX_NODE_STRING) continue;
-    values_[i].data = text;
-    values_[i].len = WriteText(isolate, info[first + i], text, lengths[i]);
+    values_[i] = WriteText(isolate, info[first + i].As<String>(), text, lengths[i], [this] {
+      spills_.push_back(std::make_unique<std::string>());
+      return spills_.back().get();
+    });
     text += lengths[i];
   }
   return true;
@@ -96,9 +121,13 @@ bool ToHostValue(Isolate* isolate, Local<Value> value, ngx_node_value_t* out,
   size_t text_len;
   if (!Classify(isolate, value, out, &text_len)) return false;
   if (out->type == NGX_NODE_STRING) {
+    std::string spill;
     storage->resize(text_len);
-    out->len = WriteText(isolate, value, storage->data(), text_len);
-    out->data = storage->data();
+    *out = WriteText(isolate, value.As<String>(), storage->data(), text_len, [&spill] { return &spill; });
+    if (out->data == spill.data()) {
+      storage->swap(spill);
+      out->data = storage->data();
+    }
   } else if (out->type == NGX_NODE_BYTES) {
     storage->assign(out->data, out->len);
     out->data = storage->data();

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "ngx_node_abi.h"
 
@@ -28,6 +29,7 @@ class Arguments {
   unsigned count_ = 0;
   char inline_text_[512];
   std::unique_ptr<char[]> heap_text_;
+  std::vector<std::unique_ptr<std::string>> spills_;  // UTF-8 of one-byte strings past ASCII
 };
 
 // Converts one value for the host; strings are copied into *storage.
