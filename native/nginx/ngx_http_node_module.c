@@ -282,16 +282,6 @@ ngx_http_node_ctx(ngx_http_request_t *r)
 
     ctx->handler = NGX_CONF_UNSET;
 
-    ctx->timeout.handler = ngx_http_node_timeout_handler;
-    ctx->timeout.data = ctx;
-    ctx->timeout.log = r->connection->log;
-
-    ctx->finalize.handler = ngx_http_node_finalize_handler;
-    ctx->finalize.data = ctx;
-    ctx->finalize.log = r->connection->log;
-
-    ctx->pending.abort = ngx_http_node_abort;
-
     ngx_http_set_ctx(r, ctx, ngx_http_node_module);
 
     return ctx;
@@ -432,6 +422,16 @@ ngx_http_node_content_handler(ngx_http_request_t *r)
     }
 
     /* suspended until the handler reports done, or node_timeout */
+
+    ctx->timeout.handler = ngx_http_node_timeout_handler;
+    ctx->timeout.data = ctx;
+    ctx->timeout.log = r->connection->log;
+
+    ctx->finalize.handler = ngx_http_node_finalize_handler;
+    ctx->finalize.data = ctx;
+    ctx->finalize.log = r->connection->log;
+
+    ctx->pending.abort = ngx_http_node_abort;
 
     r->main->count++;
     ctx->suspended = 1;

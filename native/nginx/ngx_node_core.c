@@ -699,8 +699,12 @@ ngx_node_init_process(ngx_cycle_t *cycle)
     ngx_node_bridge_get_pt   get;
     const ngx_node_bridge_t *bridge;
 
+    struct timespec          started, ready;
+
     static ngx_node_init_t   init;
     static u_char            runtime_dir[NGX_MAX_PATH];
+
+    clock_gettime(CLOCK_MONOTONIC, &started);
 
     ncf = (ngx_node_conf_t *) ngx_get_conf(cycle->conf_ctx, ngx_node_core_module);
 
@@ -793,6 +797,13 @@ ngx_node_init_process(ngx_cycle_t *cycle)
     }
 
     ngx_node_state = NGX_NODE_RUNNING;
+
+    clock_gettime(CLOCK_MONOTONIC, &ready);
+
+    ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
+                  "ngx-node: Node.js started in %M ms",
+                  (ngx_msec_t) ((ready.tv_sec - started.tv_sec) * 1000
+                                + (ready.tv_nsec - started.tv_nsec) / 1000000));
 
     return NGX_OK;
 }

@@ -4,8 +4,8 @@
  */
 import { attach, NativeBinding } from './binding';
 import { parseConf } from './config';
-import { createDispatcher, HandlerSlot } from './dispatch';
-import { resolveHandlers } from './handlers';
+import { createDispatcher } from './dispatch';
+import { handlerSlots, resolveHandlers } from './handlers';
 import { loadModules } from './loader';
 import { installConsole, logWorker, LogLevel, toLogMessage } from './log';
 import { installNgx } from './ngx';
@@ -28,9 +28,7 @@ export function start(binding: NativeBinding, confJson: string) {
     installProcessHandlers();
     installNgx(conf);
 
-    const slots: HandlerSlot[] = conf.handlers.map((handler) => ({
-        conf: handler, unavailable: 'its modules have not finished loading',
-    }));
+    const slots = handlerSlots(conf);
     const ready = loadModules(conf).then((loaded) => {
         for (const message of [...loaded.errors, ...resolveHandlers(conf, loaded, slots)]) {
             logWorker(LogLevel.ALERT, message);

@@ -9,8 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 
 import { parseConf } from './config';
-import type { HandlerSlot } from './dispatch';
-import { resolveHandlers } from './handlers';
+import { handlerSlots, resolveHandlers } from './handlers';
 import { loadModules } from './loader';
 import { installNgx } from './ngx';
 
@@ -25,7 +24,7 @@ async function check(confFile: string, reportFile: string): Promise<number> {
     const conf = parseConf(readFileSync(confFile, 'utf8'));
     installNgx(conf);
     const loaded = await loadModules(conf, locateSyntaxError);
-    const errors = [...loaded.errors, ...resolveHandlers(conf, loaded, new Array<HandlerSlot>(conf.handlers.length))];
+    const errors = [...loaded.errors, ...resolveHandlers(conf, loaded, handlerSlots(conf))];
     writeFileSync(reportFile, errors.map((message) => message + '\0').join(''));
     return errors.length ? 1 : 0;
 }

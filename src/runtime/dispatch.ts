@@ -21,11 +21,22 @@ const enum Dispatch {
     Failed = 2,
 }
 
-/** A handler slot: the function once modules are loaded, or why there is none. */
-export type HandlerSlot = Handler | { conf: HandlerConf; unavailable: string };
+/** A handler as dispatch finds it: the function once modules are loaded, or why there is none. */
+export class HandlerSlot {
+    /** `directive "module.fn"`, for messages */
+    readonly subject: string;
+    fn: Handler['fn'] | undefined = undefined;
+    holder: unknown = undefined;
 
-function subjectOf(conf: HandlerConf): string {
-    return `${conf.directive} "${conf.name}"`;
+    constructor(readonly conf: HandlerConf, public unavailable: string) {
+        this.subject = `${conf.directive} "${conf.name}"`;
+    }
+
+    resolved(handler: Handler): void {
+        this.fn = handler.fn;
+        this.holder = handler.holder;
+        this.unavailable = '';
+    }
 }
 
 /** Logs through the request; false when the request has ended (its handle is closed). */
@@ -67,17 +78,16 @@ function settle(r: HttpRequest, failure?: unknown): void {
 }
 
 function dispatchContent(slot: HandlerSlot, handle: number): Dispatch {
-    const subject = subjectOf(slot.conf);
-    const r = new HttpRequest(handle, subject, true);
-    if (!('fn' in slot)) {
-        report(r, `${subject} cannot run: ${slot.unavailable}`);
+    const r = new HttpRequest(handle, slot.subject, true);
+    if (slot.fn === undefined) {
+        report(r, `${slot.subject} cannot run: ${slot.unavailable}`);
         return Dispatch.Failed;
     }
     let result: unknown;
     try {
         result = slot.fn.call(slot.holder, r);
     } catch (error) {
-        report(r, `${subject} failed: ${toLogMessage(error)}`);
+        report(r, `${slot.subject} failed: ${toLogMessage(error)}`);
         r.phase = Phase.Done;
         return r.ended ? Dispatch.Done : Dispatch.Failed;
     }
@@ -97,21 +107,20 @@ function dispatchContent(slot: HandlerSlot, handle: number): Dispatch {
 type VariableValue = string | Uint8Array | undefined;
 
 function dispatchVariable(slot: HandlerSlot, handle: number): VariableValue {
-    const subject = subjectOf(slot.conf);
-    const r = new HttpRequest(handle, subject, false);
-    if (!('fn' in slot)) {
-        report(r, `${subject} cannot run: ${slot.unavailable}`);
+    const r = new HttpRequest(handle, slot.subject, false);
+    if (slot.fn === undefined) {
+        report(r, `${slot.subject} cannot run: ${slot.unavailable}`);
         return undefined;
     }
     let value: unknown;
     try {
         value = slot.fn.call(slot.holder, r);
     } catch (error) {
-        report(r, `${subject} failed: ${toLogMessage(error)}`);
+        report(r, `${slot.subject} failed: ${toLogMessage(error)}`);
         return undefined;
     }
     if (isThenable(value)) {
-        report(r, `${subject} returned a Promise; node_set needs a function that returns the value`);
+        report(r, `${slot.subject} returned a Promise; node_set needs a function that returns the value`);
         return undefined;
     }
     if (value === undefined || value === null) return undefined;
@@ -132,7 +141,7 @@ export function createDispatcher(slots: HandlerSlot[]) {
             case Kind.HttpVariable:
                 return dispatchVariable(slot, handle);
             default:
-                logWorker(LogLevel.ALERT, `ngx-node: unknown handler kind ${kind} for ${subjectOf(slot.conf)} in ${where(slot.conf)}`);
+                logWorker(LogLevel.ALERT, `ngx-node: unknown handler kind ${kind} for ${slot.subject} in ${where(slot.conf)}`);
                 return undefined;
         }
     };

@@ -4,7 +4,7 @@ import { parse as parseQuery } from 'node:querystring';
 import type {
     NginxHeadersIn, NginxHeadersOut, NginxHTTPArgs, NginxHTTPRequest, NginxVariables,
 } from '../../api';
-import { HostValue, HTTP_OP, HttpOp, native } from '../binding';
+import { HTTP_OP, native } from '../binding';
 import { LogLevel, toLogMessage } from '../log';
 import { awaitHost } from '../pending';
 import { headersInView, headersOutView, variablesView } from './headers';
@@ -27,22 +27,28 @@ export const enum Outcome {
     Error = 1,
 }
 
+/** What a request builds on first use; most requests never need it. */
+interface RequestViews {
+    parsedArgs?: { raw: string; args: NginxHTTPArgs };
+    headersIn?: NginxHeadersIn;
+    headersOut?: NginxHeadersOut;
+    variables?: NginxVariables;
+    body?: Buffer;
+    bodyRead?: Promise<Buffer>;
+}
+
 export class HttpRequest implements NginxHTTPRequest {
     phase = Phase.Running;
     /** r.return(), r.finish() or r.internalRedirect() was called */
     ended = false;
-    private parsedArgs?: { raw: string; args: NginxHTTPArgs };
-    private headersInCache?: NginxHeadersIn;
-    private headersOutCache?: NginxHeadersOut;
-    private variablesCache?: NginxVariables;
-    private body?: Buffer;
-    private bodyRead?: Promise<Buffer>;
+    private views: RequestViews | undefined = undefined;
 
     /** `directive "module.fn"`: names the handler in messages */
     constructor(readonly handle: number, readonly subject: string, private readonly mayRespond: boolean) {}
 
-    private call(op: HttpOp, ...args: HostValue[]): unknown {
-        return native(this.handle, HTTP_OP[op], ...args);
+    private get lazy(): RequestViews {
+        this.views ??= {};
+        return this.views;
     }
 
     private responding(what: string): void {
@@ -60,49 +66,52 @@ export class HttpRequest implements NginxHTTPRequest {
     done(outcome: Outcome): void {
         if (this.phase === Phase.Done) return;
         this.phase = Phase.Done;
-        this.call('done', outcome);
+        native(this.handle, HTTP_OP.done, outcome);
     }
 
     get method(): string {
-        return this.call('method') as string;
+        return native(this.handle, HTTP_OP.method) as string;
     }
 
     get uri(): string {
-        return this.call('uri') as string;
+        return native(this.handle, HTTP_OP.uri) as string;
     }
 
     get args(): NginxHTTPArgs {
-        const raw = this.call('args') as string;
-        if (this.parsedArgs?.raw !== raw) {
-            this.parsedArgs = { raw, args: Object.freeze({ ...parseQuery(raw) }) as NginxHTTPArgs };
+        const raw = native(this.handle, HTTP_OP.args) as string;
+        const lazy = this.lazy;
+        if (lazy.parsedArgs?.raw !== raw) {
+            lazy.parsedArgs = { raw, args: Object.freeze({ ...parseQuery(raw) }) as NginxHTTPArgs };
         }
-        return this.parsedArgs.args;
+        return lazy.parsedArgs.args;
     }
 
     get httpVersion(): string {
-        return this.call('httpVersion') as string;
+        return native(this.handle, HTTP_OP.httpVersion) as string;
     }
 
     get remoteAddress(): string {
-        return this.call('remoteAddress') as string;
+        return native(this.handle, HTTP_OP.remoteAddress) as string;
     }
 
     get headersIn(): NginxHeadersIn {
-        this.headersInCache ??= headersInView(this.call('headersIn') as string[] ?? []);
-        return this.headersInCache;
+        const lazy = this.lazy;
+        lazy.headersIn ??= headersInView(native(this.handle, HTTP_OP.headersIn) as string[] ?? []);
+        return lazy.headersIn;
     }
 
     get headersOut(): NginxHeadersOut {
-        this.headersOutCache ??= headersOutView({
-            get: (name) => this.call('headerOutGet', name) as string | string[] | undefined,
+        const lazy = this.lazy;
+        lazy.headersOut ??= headersOutView({
+            get: (name) => native(this.handle, HTTP_OP.headerOutGet, name) as string | string[] | undefined,
             set: (name, values) => {
                 if (values.length === 0) {
-                    this.call('headerOutSet', name);
+                    native(this.handle, HTTP_OP.headerOutSet, name);
                 }
-                values.forEach((value, i) => this.call('headerOutSet', name, value, i > 0));
+                values.forEach((value, i) => native(this.handle, HTTP_OP.headerOutSet, name, value, i > 0));
             },
             names: () => {
-                const pairs = (this.call('headersOut') as string[] | undefined) ?? [];
+                const pairs = (native(this.handle, HTTP_OP.headersOut) as string[] | undefined) ?? [];
                 const seen = new Map<string, string>();
                 for (let i = 0; i < pairs.length; i += 2) {
                     if (!seen.has(pairs[i].toLowerCase())) seen.set(pairs[i].toLowerCase(), pairs[i]);
@@ -110,46 +119,47 @@ export class HttpRequest implements NginxHTTPRequest {
                 return [...seen.values()];
             },
         });
-        return this.headersOutCache;
+        return lazy.headersOut;
     }
 
     get variables(): NginxVariables {
-        this.variablesCache ??= variablesView({
-            get: (name) => this.call('variable', name) as string | undefined,
+        const lazy = this.lazy;
+        lazy.variables ??= variablesView({
+            get: (name) => native(this.handle, HTTP_OP.variable, name) as string | undefined,
             set: (name, value) => {
-                this.call('setVariable', name, value);
+                native(this.handle, HTTP_OP.setVariable, name, value);
             },
         });
-        return this.variablesCache;
+        return lazy.variables;
     }
 
     get status(): number {
-        return this.call('status') as number;
+        return native(this.handle, HTTP_OP.status) as number;
     }
 
     set status(status: number) {
-        this.call('setStatus', checkStatus(status));
+        native(this.handle, HTTP_OP.setStatus, checkStatus(status));
     }
 
     return(status: number, body?: string | Uint8Array): void {
         this.responding('return');
-        this.call('return', checkStatus(status), body === undefined || body === null ? undefined : toBody(body));
+        native(this.handle, HTTP_OP.return, checkStatus(status), body === undefined || body === null ? undefined : toBody(body));
         this.end();
     }
 
     sendHeader(): void {
         this.responding('sendHeader');
-        this.call('sendHeader');
+        native(this.handle, HTTP_OP.sendHeader);
     }
 
     send(data: string | Uint8Array): void {
         this.responding('send');
-        this.call('send', toBody(data), false);
+        native(this.handle, HTTP_OP.send, toBody(data), false);
     }
 
     finish(): void {
         this.responding('finish');
-        this.call('finish');
+        native(this.handle, HTTP_OP.finish);
         this.end();
     }
 
@@ -158,16 +168,17 @@ export class HttpRequest implements NginxHTTPRequest {
         if (typeof uri !== 'string' || uri === '') {
             throw new TypeError('r.internalRedirect(uri): uri must be a non-empty string');
         }
-        this.call('internalRedirect', uri);
+        native(this.handle, HTTP_OP.internalRedirect, uri);
         this.end();
     }
 
     private readBody(): Promise<Buffer> {
-        this.bodyRead ??= awaitHost((token) => this.call('readBody', token)).then((bytes) => {
-            this.body = bytes as Buffer;
-            return this.body;
+        const lazy = this.lazy;
+        lazy.bodyRead ??= awaitHost((token) => native(this.handle, HTTP_OP.readBody, token)).then((bytes) => {
+            lazy.body = bytes as Buffer;
+            return lazy.body;
         });
-        return this.bodyRead;
+        return lazy.bodyRead;
     }
 
     async readRequestText(): Promise<string> {
@@ -184,15 +195,15 @@ export class HttpRequest implements NginxHTTPRequest {
     }
 
     get requestText(): string | undefined {
-        return this.body?.toString('utf8');
+        return this.views?.body?.toString('utf8');
     }
 
     get requestBuffer(): Buffer | undefined {
-        return this.body;
+        return this.views?.body;
     }
 
     logAt(level: number, message: unknown): void {
-        this.call('log', level, toLogMessage(message));
+        native(this.handle, HTTP_OP.log, level, toLogMessage(message));
     }
 
     log(message: unknown): void {
