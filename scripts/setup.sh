@@ -69,7 +69,7 @@ apt_install nginx nginx-dev g++ make libuv1-dev libssl-dev \
     libuv1 libbrotli1 libc-ares2 libicu72 libnghttp2-14 libssl3 zlib1g
 
 if [ "${1:-}" = "--bench" ]; then
-    apt_install wrk libnginx-mod-http-js libnginx-mod-http-lua lua-resty-core lua-cjson util-linux
+    apt_install wrk libnginx-mod-http-js libnginx-mod-http-lua lua-resty-core lua-cjson lua-luaossl util-linux
 fi
 
 # --- libnode -------------------------------------------------------------------------------

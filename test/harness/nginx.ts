@@ -204,11 +204,13 @@ export class Nginx {
     /** nginx -s reload; resolves once new workers started and the old ones stopped accepting. */
     async reload(): Promise<void> {
         const before = this.errorLog().length;
-        const oldWorkers = this.workerPids();
+        const stopping = (pid: number, log: string) => new RegExp(`${pid}#\\d+: gracefully shutting down`).test(log);
+        // a worker still finishing an earlier reload is not one this reload replaces
+        const oldWorkers = this.workerPids().filter((pid) => !stopping(pid, this.errorLog()));
         process.kill(this.masterPid, 'SIGHUP');
         const deadline = Date.now() + 10000;
         const done = (log: string) => /start worker process/.test(log) &&
-            oldWorkers.every((pid) => new RegExp(`${pid}#\\d+: gracefully shutting down`).test(log));
+            oldWorkers.every((pid) => stopping(pid, log));
         while (!done(this.errorLog().slice(before))) {
             if (/\[emerg\]/.test(this.errorLog().slice(before))) throw new Error(`reload failed:\n${this.errorLog().slice(before)}`);
             if (Date.now() > deadline) throw new Error(`reload did not finish:\n${this.errorLog().slice(before)}`);

@@ -1,0 +1,267 @@
+/**
+ * npm run bench [-- --quick] [--rounds N] [--seconds S] [--connections C] [--update-readme]
+ *
+ * Every case of bench/cases.ts in interleaved rounds against one nginx (one worker on CPU 0,
+ * wrk on CPU 1), then 10 000 pending async requests, then memory and start-up. Prints the
+ * tables and writes them to bench/results/<date>.md.
+ */
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { request } from '../test/harness/http';
+import { Nginx, sleep } from '../test/harness/nginx';
+import { ROOT } from '../test/harness/paths';
+import { Case, casePath, Group, groups } from './cases';
+import { ConcurrencyResult, pendingRequests } from './concurrency';
+import { benchConf } from './conf';
+import { processCpuNanos } from './proc';
+import { groupTable, pendingTable, Samples, startupTable, targets, targetsTable } from './report';
+import { measureStartup, StartupResult } from './startup';
+import { runWrk, WrkRequest } from './wrk';
+
+interface Options {
+    quick: boolean;
+    /** the groups to run; all by default */
+    groups: Group[];
+    /** leave out the pending-requests and memory/start-up parts */
+    casesOnly: boolean;
+    rounds: number;
+    seconds: number;
+    warmupSeconds: number;
+    connections: number;
+    pending: number;
+    starts: number;
+    updateReadme: boolean;
+}
+
+function parseOptions(argv: string[]): Options {
+    const quick = argv.includes('--quick');
+    const value = (name: string, fallback: number) => {
+        const i = argv.indexOf(name);
+        return i >= 0 ? Number(argv[i + 1]) : fallback;
+    };
+    const only = argv.includes('--groups') ? argv[argv.indexOf('--groups') + 1].split(',') : undefined;
+    const selected = only ? groups.filter((group) => only.includes(group.id)) : groups;
+    if (only && selected.length !== only.length) throw new Error(`--groups takes ${groups.map((g) => g.id).join(',')}`);
+    return {
+        quick,
+        groups: selected,
+        casesOnly: argv.includes('--cases-only'),
+        rounds: value('--rounds', 3),
+        seconds: value('--seconds', quick ? 1 : 10),
+        warmupSeconds: quick ? 1 : 2,
+        connections: value('--connections', 50),
+        pending: value('--pending', 10000),
+        starts: quick ? 3 : 7,
+        updateReadme: argv.includes('--update-readme'),
+    };
+}
+
+function base64url(data: string | Buffer): string {
+    return Buffer.from(data).toString('base64url');
+}
+
+/** A valid HS256 token for the jwt group (handlers/logic.mjs has the same secret and claims). */
+function benchToken(): string {
+    const header = base64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
+    const payload = base64url(JSON.stringify({
+        sub: 'bench-user', iss: 'ngx-node-bench', aud: ['bench', 'other'], iat: 1700000000, exp: Math.floor(Date.now() / 1000) + 86400,
+    }));
+    const signature = base64url(createHmac('sha256', 'ngx-node-bench-secret-of-32-bytes-or-more').update(`${header}.${payload}`).digest());
+    return `${header}.${payload}.${signature}`;
+}
+
+/** The 4 KB order of the transform group. */
+function benchOrder(): string {
+    const items = Array.from({ length: 21 }, (_, i) => ({
+        sku: `SKU-${String(1000 + i)}`, name: `Item number ${i} with a longer name`, qty: i % 5,
+        unitPrice: Math.round((3.5 + i * 1.25) * 100) / 100, warehouse: `WH-${i % 3}`,
+        internalNote: 'not for the customer, to be removed by the transform',
+    }));
+    const order = {
+        orderId: 'ORD-2026-000123', createdAt: '2026-11-21T10:00:00Z', currency: 'EUR',
+        customer: { id: 4711, name: 'Ada Lovelace', email: 'ada@example.com', internalScore: 0.93 },
+        shipping: { street: '1 Analytical Engine Way', city: 'London', zip: 'N1 9GU', country: 'GB' },
+        items, meta: { trace: 'f'.repeat(64), debug: true },
+    };
+    const text = JSON.stringify(order);
+    if (text.length < 3500 || text.length > 4600) throw new Error(`the order is ${text.length} bytes, not about 4 KB`);
+    return text;
+}
+
+function wrkRequest(nginx: Nginx, group: Group, c: Case, token: string, order: string): WrkRequest {
+    return {
+        url: nginx.url(casePath(group, c)),
+        method: group.request.method,
+        headers: {
+            ...group.request.headers,
+            ...(group.request.jwt ? { Authorization: `Bearer ${token}` } : {}),
+            ...(group.request.body ? { 'Content-Type': 'application/json' } : {}),
+        },
+        body: group.request.body ? order : undefined,
+    };
+}
+
+/** JSON with its object keys sorted: engines differ in key order (Lua's tables have none). */
+function canonicalJson(value: unknown): string {
+    if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+    if (typeof value === 'object' && value !== null) {
+        return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+    }
+    return JSON.stringify(value);
+}
+
+/** Every case answers 200, and the same as the others of its group. */
+async function verify(nginx: Nginx, token: string, order: string): Promise<void> {
+    for (const group of groups) {
+        const answers = new Map<string, string>();
+        for (const c of group.cases) {
+            const req = wrkRequest(nginx, group, c, token, order);
+            const reply = await request(req.url, { method: req.method, headers: req.headers, body: req.body });
+            if (reply.status !== 200) throw new Error(`${casePath(group, c)} answered ${reply.status}: ${reply.text}`);
+            const normalised = group.request.body ? canonicalJson(JSON.parse(reply.text)) : reply.text;
+            const header = group.id === 'variable' ? String(reply.headers['x-value']).replace(casePath(group, c), '<uri>') : '';
+            answers.set(c.id, `${normalised} ${header}`);
+        }
+        const distinct = new Set([...answers.entries()].filter(([id]) => !(group.id === 'variable' && id === 'return200')).map(([, a]) => a));
+        if (distinct.size !== 1) throw new Error(`the ${group.id} cases answer differently: ${JSON.stringify([...answers])}`);
+    }
+}
+
+function startSidecar(socket: string): Promise<ChildProcess> {
+    const child = spawn('taskset', ['-c', '0', join(ROOT, 'build', 'ngx-node'), join(ROOT, 'bench', 'handlers', 'sidecar.mjs'), socket],
+        { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    return new Promise((resolve, reject) => {
+        child.once('message', () => resolve(child));
+        child.once('exit', (code) => reject(new Error(`the sidecar exited with ${code}`)));
+    });
+}
+
+function versions(): string {
+    const text = (cmd: string, args: string[]) => {
+        const r = spawnSync(cmd, args, { encoding: 'utf8' });
+        return `${r.stdout}${r.stderr}`;
+    };
+    const pkg = (name: string) => text('dpkg-query', ['-W', '-f=${Version}', name]).trim();
+    return `nginx ${pkg('nginx')}, njs ${pkg('libnginx-mod-http-js')}, lua-nginx-module ${pkg('libnginx-mod-http-lua')} ` +
+        `(${text('luajit', ['-v']).split(' -- ')[0].trim() || 'LuaJIT'}), ngx-node on Node.js ${text(join(ROOT, 'build', 'ngx-node'), ['-v']).trim()} ` +
+        `(Debian's libnode), wrk ${pkg('wrk')}; ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}`;
+}
+
+async function runRounds(nginx: Nginx, sidecar: ChildProcess, options: Options, token: string, order: string, scratch: string): Promise<Samples> {
+    const samples: Samples = {};
+    const [worker] = nginx.workerPids();
+    const cases = options.groups.flatMap((group) => group.cases.map((c) => ({ group, c })));
+    const script = join(scratch, 'wrk.lua');
+    process.stderr.write(`bench: warming up ${cases.length} cases\n`);
+    for (const { group, c } of cases) await runWrk(wrkRequest(nginx, group, c, token, order), options.warmupSeconds, options.connections, script);
+    for (let round = 0; round < options.rounds; round++) {
+        // interleaved: every case once per round, starting at a different case each round
+        const shift = Math.floor(round * cases.length / options.rounds);
+        const order_ = [...cases.slice(shift), ...cases.slice(0, shift)];
+        for (const { group, c } of order_) {
+            const pids = c.engine === 'sidecar' && sidecar.pid ? [worker, sidecar.pid] : [worker];
+            const before = pids.reduce((n, pid) => n + processCpuNanos(pid), 0);
+            const result = await runWrk(wrkRequest(nginx, group, c, token, order), options.seconds, options.connections, script);
+            const cpu = pids.reduce((n, pid) => n + processCpuNanos(pid), 0) - before;
+            ((samples[group.id] ??= {})[c.id] ??= []).push({ ...result, cpuUsPerRequest: cpu / 1000 / Math.max(1, result.requests) });
+            process.stderr.write(`bench: round ${round + 1}/${options.rounds} ${casePath(group, c)}: ${result.rps.toFixed(0)} req/s\n`);
+        }
+    }
+    return samples;
+}
+
+function markdown(options: Options, samples: Samples, pending: { engine: string; result: ConcurrencyResult }[], startup: StartupResult | undefined, command: string): string {
+    const date = new Date().toISOString().slice(0, 10);
+    const node = pending.find((p) => p.engine === 'ngx-node');
+    const baseline = pending.find((p) => p.engine.startsWith('Lua'));
+    return [
+        `# ngx-node benchmark, ${date}`,
+        '',
+        `\`${command}\`: ${options.rounds} interleaved rounds of ${options.seconds} s per case (medians across rounds; ratios are taken ` +
+        `within a round, then the median); nginx with one worker pinned to CPU 0 (\`worker_cpu_affinity\`), the sidecar on CPU 0 too, ` +
+        `wrk \`-t1 -c${options.connections}\` pinned to CPU 1; loopback only. Worker CPU µs/req is the worker's CPU time (all its threads, ` +
+        'plus the sidecar\'s for sidecar cases) per request.',
+        '',
+        versions(),
+        '',
+        ...options.groups.flatMap((group) => [`## ${group.title}`, '', groupTable(group, samples), '']),
+        ...(pending.length ? [`## ${options.pending} pending requests, each awaiting a 1 s timer`, '', pendingTable(pending), ''] : []),
+        ...(startup ? ['## Memory and start-up', '', startupTable(startup), ''] : []),
+        '## Targets',
+        '',
+        targetsTable(targets(samples, node?.result, baseline?.result, startup)),
+        '',
+    ].join('\n');
+}
+
+function updateReadme(table: string, command: string): void {
+    const file = join(ROOT, 'README.md');
+    const readme = readFileSync(file, 'utf8');
+    const start = '<!-- bench:start -->';
+    const end = '<!-- bench:end -->';
+    if (!readme.includes(start) || !readme.includes(end)) throw new Error('README.md lacks the bench markers');
+    const body = table.replace(/^# .*\n\n/, '').replace(/^## /gm, '#### ');
+    writeFileSync(file, readme.slice(0, readme.indexOf(start) + start.length) +
+        `\nLatest run (\`${command}\`):\n\n${body}\n` + readme.slice(readme.indexOf(end)));
+}
+
+async function main(): Promise<void> {
+    const options = parseOptions(process.argv.slice(2));
+    const command = `npm run bench${options.quick ? ' -- --quick' : ''}`;
+    const scratch = mkdtempSync(join(tmpdir(), 'ngx-node-bench-'));
+    chmodSync(scratch, 0o755);
+    const socket = join(scratch, 'sidecar.sock');
+    const token = benchToken();
+    const order = benchOrder();
+    const sidecar = await startSidecar(socket);
+    let nginx: Nginx | undefined;
+    try {
+        nginx = await Nginx.start({ conf: (port) => benchConf({ port, sidecarSocket: socket }) });
+        await verify(nginx, token, order);
+        const samples = await runRounds(nginx, sidecar, options, token, order, scratch);
+
+        await nginx.destroy();
+        nginx = undefined;
+
+        // each engine on a fresh worker: the first burst is what a worker pays for that many
+        // requests (its allocator pools and heap grow, then stay)
+        const pending: { engine: string; result: ConcurrencyResult }[] = [];
+        const engines = [['ngx-node', 'node'], ['njs', 'njs'], ['Lua `ngx.sleep` (no JavaScript: nginx\'s own cost)', 'lua']] as const;
+        for (const [engine, path] of options.casesOnly ? [] : engines) {
+            process.stderr.write(`bench: ${options.pending} pending requests (${path})\n`);
+            const fresh = await Nginx.start({ conf: (port) => benchConf({ port, sidecarSocket: socket }) });
+            try {
+                await request(fresh.url(`/wait/${path}?ms=1`));
+                const [worker] = fresh.workerPids();
+                pending.push({ engine, result: await pendingRequests(fresh.port, `/wait/${path}?ms=1000`, options.pending, worker) });
+            } finally {
+                await fresh.destroy();
+            }
+        }
+
+        let startup: StartupResult | undefined;
+        if (!options.casesOnly) {
+            process.stderr.write('bench: memory and start-up\n');
+            startup = await measureStartup(options.starts);
+        }
+
+        const report = markdown(options, samples, pending, startup, command);
+        const file = join(ROOT, 'bench', 'results', `${new Date().toISOString().slice(0, 10)}${options.quick ? '-quick' : ''}.md`);
+        writeFileSync(file, report);
+        process.stdout.write(`${report}\nbench: written to ${file}\n`);
+        if (options.updateReadme) updateReadme(report, command);
+    } finally {
+        await nginx?.destroy();
+        sidecar.kill('SIGTERM');
+        rmSync(scratch, { recursive: true, force: true });
+    }
+}
+
+main().catch((error: unknown) => {
+    process.stderr.write(`bench: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+});
