@@ -147,7 +147,7 @@ function versions(): string {
     };
     const pkg = (name: string) => text('dpkg-query', ['-W', '-f=${Version}', name]).trim();
     return `nginx ${pkg('nginx')}, njs ${pkg('libnginx-mod-http-js')}, lua-nginx-module ${pkg('libnginx-mod-http-lua')} ` +
-        `(${text('luajit', ['-v']).split(' -- ')[0].trim() || 'LuaJIT'}), ngx-node on Node.js ${text(join(ROOT, 'build', 'ngx-node'), ['-v']).trim()} ` +
+        `(LuaJIT ${pkg('libluajit2-5.1-2')}), ngx-node on Node.js ${text(join(ROOT, 'build', 'ngx-node'), ['-v']).trim()} ` +
         `(Debian's libnode), wrk ${pkg('wrk')}; ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}`;
 }
 
