@@ -30,20 +30,65 @@ export interface NginxHTTPArgs {
     readonly [name: string]: string | string[];
 }
 
+/** nginx variables by name, as bytes. */
+export interface NginxRawVariables {
+    readonly [name: string]: Buffer | undefined;
+}
+
+/** r.subrequest()'s options (a string is taken as `args`). */
+export interface NginxSubrequestOptions {
+    /** the query string */
+    args?: string;
+    /** the request body */
+    body?: string | Uint8Array;
+    /** GET by default */
+    method?: string;
+    /** run in the background: no reply, the parent does not wait for it */
+    detached?: boolean;
+}
+
+/** r.sendBuffer()'s flags; by default those of the chunk being filtered. */
+export interface NginxSendBufferOptions {
+    last?: boolean;
+    flush?: boolean;
+}
+
+/** What a body filter learns about a chunk. */
+export interface NginxBodyFilterFlags {
+    /** the response's last chunk */
+    last: boolean;
+}
+
 export interface NginxHTTPRequest {
     /** HTTP method, `GET` etc. */
     readonly method: string;
-    /** Current URI, normalised and decoded (what `$uri` holds). */
-    readonly uri: string;
-    /** Query arguments; repeated keys give arrays. */
-    readonly args: NginxHTTPArgs;
+    /**
+     * Current URI, normalised and decoded (what `$uri` holds). A node_rewrite handler may
+     * assign it (`"/path?args"` also sets the arguments): nginx then picks the location again.
+     */
+    uri: string;
+    /**
+     * Query arguments; repeated keys give arrays. Assigning an object or a query string
+     * replaces them (what `$args` holds).
+     */
+    get args(): NginxHTTPArgs;
+    set args(value: Record<string, string | string[]> | string);
     /** `1.0`, `1.1` or `2.0`. */
     readonly httpVersion: string;
     /** Client address (what `$remote_addr` holds). */
     readonly remoteAddress: string;
     readonly headersIn: NginxHeadersIn;
     readonly headersOut: NginxHeadersOut;
+    /** incoming headers as sent: `[name, value]` pairs in order, repeats included */
+    readonly rawHeadersIn: [string, string][];
+    /** outgoing headers: `[name, value]` pairs, repeats included */
+    readonly rawHeadersOut: [string, string][];
     readonly variables: NginxVariables;
+    readonly rawVariables: NginxRawVariables;
+    /** the parent request of a subrequest, else `undefined` */
+    readonly parent: NginxHTTPRequest | undefined;
+    /** true for internal requests (subrequests, internal redirects, error pages) */
+    readonly internal: boolean;
     /** Response status; settable until the header is sent. */
     status: number;
 
@@ -61,6 +106,32 @@ export interface NginxHTTPRequest {
     finish(): void;
     /** Continues processing at another URI, or at a named location (`@name`). */
     internalRedirect(uri: string): void;
+    /**
+     * Leaves the request to nginx: the next handler of the phase (a content handler falls
+     * back to nginx's own, static files for instance).
+     */
+    decline(): void;
+
+    /**
+     * Makes a subrequest; resolves with its reply (`status`, `headersOut`, `responseText`,
+     * `responseBuffer`). The response is kept in memory: `subrequest_output_buffer_size`
+     * bounds it. With a callback, or `detached`, returns nothing.
+     */
+    subrequest(uri: string, options?: NginxSubrequestOptions | string): Promise<NginxHTTPRequest>;
+    subrequest(uri: string, options: NginxSubrequestOptions | string | undefined,
+        callback: (reply: NginxHTTPRequest) => void): void;
+    subrequest(uri: string, callback: (reply: NginxHTTPRequest) => void): void;
+    /** A subrequest reply's body as text. */
+    readonly responseText: string | undefined;
+    /** A subrequest reply's body as bytes. */
+    readonly responseBuffer: Buffer | undefined;
+
+    /** In a body filter: sends a chunk on (the flags default to the input chunk's). */
+    sendBuffer(data: string | Uint8Array, options?: NginxSendBufferOptions): void;
+    /** In a body filter: the rest of the body passes without calling the filter. */
+    done(): void;
+    /** In a node_set handler: the variable's value (for handlers that do not return it). */
+    setReturnValue(value: string | Uint8Array | number): void;
 
     /** Reads the request body (honours `client_max_body_size`); the bytes as text. */
     readRequestText(): Promise<string>;
@@ -68,6 +139,8 @@ export interface NginxHTTPRequest {
     readRequestJSON(): Promise<unknown>;
     /** Reads the request body as bytes. */
     readRequestArrayBuffer(): Promise<ArrayBuffer>;
+    /** Reads a form body: `application/x-www-form-urlencoded` or `multipart/form-data`. */
+    readRequestForm(): Promise<FormData>;
     /** The request body as text once it has been read, else `undefined`. */
     readonly requestText: string | undefined;
     /** The request body as a Buffer once it has been read, else `undefined`. */
@@ -84,8 +157,33 @@ export interface NginxHTTPRequest {
 /** A `node_content` handler; returning a Promise suspends the request until it settles. */
 export type NginxHTTPContentHandler = (r: NginxHTTPRequest) => void | Promise<void>;
 
+/**
+ * A `node_access` or `node_rewrite` handler: returning (or resolving) continues the request;
+ * `r.return(403)` and the like answer it.
+ */
+export type NginxHTTPPhaseHandler = (r: NginxHTTPRequest) => void | Promise<void>;
+
+/** A `node_set` value; an async function's is awaited before the access phase. */
+export type NginxVariableValue = string | Uint8Array | number | undefined | null;
+
 /** A `node_set` handler: the variable's value. */
-export type NginxHTTPVariableHandler = (r: NginxHTTPRequest) => string | Uint8Array | number | undefined | null;
+export type NginxHTTPVariableHandler = (r: NginxHTTPRequest) => NginxVariableValue | Promise<NginxVariableValue>;
+
+/** A `node_header_filter` handler: changes `r.status` and `r.headersOut`; synchronous. */
+export type NginxHTTPHeaderFilter = (r: NginxHTTPRequest) => void;
+
+/** A streaming `node_body_filter` handler: called per chunk, sends with `r.sendBuffer()`. */
+export type NginxHTTPBodyFilter = (r: NginxHTTPRequest, data: string | Buffer, flags: NginxBodyFilterFlags) => void;
+
+/**
+ * A `node_body_filter ... buffered` handler: gets the whole body, answers with the new one
+ * (`undefined` keeps it); may be async.
+ */
+export type NginxHTTPBufferedBodyFilter = (r: NginxHTTPRequest, body: string | Buffer, flags: NginxBodyFilterFlags) =>
+    string | Uint8Array | undefined | Promise<string | Uint8Array | undefined>;
+
+/** A `node_log` handler: runs after the response; may start async work it does not wait for. */
+export type NginxHTTPLogHandler = (r: NginxHTTPRequest) => void | Promise<void>;
 
 /** nginx's error_log levels as `ngx.log()` takes them. */
 export type NgxLogLevel = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
@@ -100,6 +198,14 @@ export interface NgxObject {
     readonly worker_id: number;
     /** nginx's version, e.g. `1.22.1`. */
     readonly version: string;
+    /** nginx's version as a number, e.g. `1022001`. */
+    readonly version_number: number;
+    /** ngx-node's build: `"release"`. */
+    readonly build: string;
+    /** the error log's file, as nginx.conf's top-level `error_log` names it */
+    readonly error_log_path: string;
+    /** `fetch()` with njs's option names (`body`, `headers`, `method`); global `fetch` is the same. */
+    fetch(url: string | URL, options?: { body?: string | Uint8Array; headers?: Record<string, string>; method?: string }): Promise<Response>;
     /** ngx-node's version. */
     readonly ngx_node_version: string;
     /** nginx's prefix (`-p`). */

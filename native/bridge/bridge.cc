@@ -54,7 +54,7 @@ struct Runtime {
   std::unique_ptr<Isolate::Scope> isolate_scope;
   Global<Context> context;
   Global<Object> runtime;     // the object the runtime's start() returned
-  Global<Function> dispatch;  // runtime.dispatch(kind, handler, handle)
+  Global<Function> dispatch;  // runtime.dispatch(kind, handler, handle, arg, flags)
   Global<Function> resume;    // runtime.resume(token, failed, value)
   uv_async_t keepalive;       // fact 3
   bool keepalive_open = false;
@@ -347,17 +347,25 @@ MaybeLocal<Value> CallRuntime(const Global<Function>& fn, int argc, Local<Value>
   return tc->HasCaught() ? MaybeLocal<Value>() : result;
 }
 
-int Call(unsigned kind, unsigned handler, double handle, ngx_node_value_t* ret) {
+int Call(unsigned kind, unsigned handler, double handle, const ngx_node_value_t* arg,
+         unsigned flags, ngx_node_value_t* ret) {
   *ret = ngx_node_value_t{NGX_NODE_UNDEFINED, 0, nullptr, 0};
   if (rt->stopped) return NGX_NODE_ERROR;
   Isolate* isolate = rt->isolate;
   HandleScope scope(isolate);
   TryCatch tc(isolate);
+  Local<Value> argument = v8::Undefined(isolate);
+  if (arg != nullptr) {
+    // a Buffer needs the context entered to be made
+    Context::Scope context_scope(rt->context.Get(isolate));
+    argument = FromHostValue(isolate, *arg);
+  }
   Local<Value> argv[] = {Integer::New(isolate, static_cast<int32_t>(kind)),
                          Integer::New(isolate, static_cast<int32_t>(handler)),
-                         Number::New(isolate, handle)};
+                         Number::New(isolate, handle), argument,
+                         Integer::New(isolate, static_cast<int32_t>(flags))};
   Local<Value> value;
-  if (!CallRuntime(rt->dispatch, 3, argv, &tc, "dispatch").ToLocal(&value)) return NGX_NODE_ERROR;
+  if (!CallRuntime(rt->dispatch, 5, argv, &tc, "dispatch").ToLocal(&value)) return NGX_NODE_ERROR;
   StoreReturn(isolate, value, ret);
   return NGX_NODE_OK;
 }

@@ -18,16 +18,17 @@
 extern "C" {
 #endif
 
-#define NGX_NODE_ABI_VERSION  1
+#define NGX_NODE_ABI_VERSION  2
 
 /* results of ngx_node_bridge_t.call and of host ops */
 #define NGX_NODE_OK       0
 #define NGX_NODE_ERROR   -1
 
-/* what a content-like handler's dispatch reports (the JS runtime returns these numbers) */
+/* what a phase handler's dispatch reports (the JS runtime returns these numbers) */
 #define NGX_NODE_DISPATCH_DONE     0   /* finished during the call */
-#define NGX_NODE_DISPATCH_PENDING  1   /* will report DONE through the request's "done" op */
+#define NGX_NODE_DISPATCH_PENDING  1   /* will report through the request's "done" op */
 #define NGX_NODE_DISPATCH_FAILED   2   /* threw; already logged by the runtime */
+#define NGX_NODE_DISPATCH_SKIPPED  3   /* nothing to do (a prefetch of a sync node_set) */
 
 /* outcomes of the "done" op */
 #define NGX_NODE_OUTCOME_OK        0
@@ -97,8 +98,22 @@ typedef void (*ngx_node_op_pt)(void *object, unsigned op,
     X(RETURN, return)                 /* (status[, body or url]) */           \
     X(INTERNAL_REDIRECT, internalRedirect)                                    \
     X(READ_BODY, readBody)            /* (token): resumes token with bytes */ \
+    X(REQUEST_BODY, requestBody)      /* the body if read, else undefined */  \
     X(LOG, log)                       /* (level, message) */                  \
     X(DONE, done)                     /* (outcome) */                         \
+    X(DECLINE, decline)                                                       \
+    X(SET_URI, setUri)                /* (uri): in rewrite handlers */        \
+    X(SET_ARGS, setArgs)              /* (args) */                            \
+    X(SEND_BUFFER, sendBuffer)        /* (data, last, flush): body filters */ \
+    X(FILTER_DONE, filterDone)        /* the rest passes unfiltered */        \
+    X(FILTERED, filtered)             /* (failed, body): a buffered filter's  \
+                                          result; undefined keeps the body */ \
+    X(SUBREQUEST, subrequest)         /* (uri, args, method, body, detached,  \
+                                          token): resumes with a handle */    \
+    X(RESPONSE_BODY, responseBody)    /* a subrequest's body, bytes */        \
+    X(PARENT, parent)                 /* the parent's handle, or undefined */ \
+    X(INTERNAL, internal)                                                     \
+    X(PREFETCHED, prefetched)         /* (handler, value): async node_set */  \
 
 #define NGX_NODE_WORKER_OP_ENUM(NAME, name)  NGX_NODE_WORKER_OP_##NAME,
 #define NGX_NODE_HTTP_OP_ENUM(NAME, name)    NGX_NODE_HTTP_OP_##NAME,
@@ -109,8 +124,19 @@ enum { NGX_NODE_HTTP_OPS(NGX_NODE_HTTP_OP_ENUM) NGX_NODE_HTTP_OP_COUNT };
 
 
 /* handler kinds the runtime dispatches on */
-#define NGX_NODE_KIND_HTTP_CONTENT   0
-#define NGX_NODE_KIND_HTTP_VARIABLE  1
+#define NGX_NODE_KIND_HTTP_CONTENT          0
+#define NGX_NODE_KIND_HTTP_VARIABLE         1   /* node_set, evaluated when used */
+#define NGX_NODE_KIND_HTTP_ACCESS           2
+#define NGX_NODE_KIND_HTTP_REWRITE          3
+#define NGX_NODE_KIND_HTTP_HEADER_FILTER    4
+#define NGX_NODE_KIND_HTTP_BODY_FILTER      5   /* arg: a chunk; flags below */
+#define NGX_NODE_KIND_HTTP_BUFFERED_FILTER  6   /* arg: the whole body */
+#define NGX_NODE_KIND_HTTP_LOG              7
+#define NGX_NODE_KIND_HTTP_PREFETCH         8   /* node_set, awaited before access */
+
+/* flags of a call */
+#define NGX_NODE_FLAG_LAST                  1   /* the chunk is the body's last */
+#define NGX_NODE_FLAG_STRING                2   /* give the handler text, not bytes */
 
 
 typedef struct {
@@ -147,10 +173,12 @@ typedef struct {
 
     /*
      * Calls the runtime's dispatcher for handler number `handler` of `kind` on `handle`,
-     * in a callback scope (microtasks and nextTicks run before it returns). The returned
-     * value is stored in *ret; its data stays valid until the next call.
+     * with an optional argument (NULL: none) and NGX_NODE_FLAG_* flags, in a callback scope
+     * (microtasks and nextTicks run before it returns). The returned value is stored in
+     * *ret; its data stays valid until the next call.
      */
     int       (*call)(unsigned kind, unsigned handler, double handle,
+                      const ngx_node_value_t *arg, unsigned flags,
                       ngx_node_value_t *ret);
 
     /* settles the promise the runtime associated with `token` (a READ_BODY etc.) */

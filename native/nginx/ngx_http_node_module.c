@@ -1,6 +1,6 @@
 /*
- * ngx-node's http module: the directives, the content and variable handlers, and the life
- * of a request while JavaScript works on it (suspended, timed out, ended).
+ * ngx-node's http module: directives, their configuration, and joining nginx's phases and
+ * filter chains (only those some directive uses).
  */
 
 #include <ngx_config.h>
@@ -10,9 +10,13 @@
 #include "ngx_http_node.h"
 
 
-#define NGX_HTTP_NODE_TIMEOUT  60000
+#define NGX_HTTP_NODE_TIMEOUT             60000
+#define NGX_HTTP_NODE_FILTER_BUFFER_SIZE  (1024 * 1024)
 
 
+static ngx_int_t ngx_http_node_init(ngx_conf_t *cf);
+static void *ngx_http_node_create_main_conf(ngx_conf_t *cf);
+static void *ngx_http_node_create_srv_conf(ngx_conf_t *cf);
 static void *ngx_http_node_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_node_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
@@ -22,15 +26,16 @@ static char *ngx_http_node_path(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_node_set(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_node_var(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_node_content(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-static ngx_int_t ngx_http_node_content_handler(ngx_http_request_t *r);
-static ngx_int_t ngx_http_node_variable(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data);
-static void ngx_http_node_cleanup(void *data);
-static void ngx_http_node_finalize_handler(ngx_event_t *ev);
-static void ngx_http_node_timeout_handler(ngx_event_t *ev);
-static void ngx_http_node_abort(ngx_node_pending_t *pending);
+static char *ngx_http_node_handler_slot(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_node_rewrite(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_node_body_filter(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 
 
 static ngx_command_t  ngx_http_node_commands[] = {
@@ -56,12 +61,56 @@ static ngx_command_t  ngx_http_node_commands[] = {
       0,
       NULL },
 
+    { ngx_string("node_var"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_http_node_var,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("node_content"),
       NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_HTTP_LMT_CONF|NGX_CONF_TAKE1,
       ngx_http_node_content,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
+
+    { ngx_string("node_access"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_node_handler_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_node_loc_conf_t, access),
+      (void *) NGX_HTTP_NODE_USES_ACCESS },
+
+    { ngx_string("node_rewrite"),
+      NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_node_rewrite,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("node_header_filter"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF
+      |NGX_CONF_TAKE1,
+      ngx_http_node_handler_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_node_loc_conf_t, header_filter),
+      (void *) NGX_HTTP_NODE_USES_FILTERS },
+
+    { ngx_string("node_body_filter"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF
+      |NGX_CONF_TAKE123,
+      ngx_http_node_body_filter,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("node_log"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_node_handler_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_node_loc_conf_t, log),
+      (void *) NGX_HTTP_NODE_USES_LOG },
 
     { ngx_string("node_timeout"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -70,18 +119,32 @@ static ngx_command_t  ngx_http_node_commands[] = {
       offsetof(ngx_http_node_loc_conf_t, timeout),
       NULL },
 
+    { ngx_string("node_filter_buffer_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_node_loc_conf_t, filter_buffer_size),
+      NULL },
+
+    { ngx_string("node_read_request_body"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_node_loc_conf_t, read_request_body),
+      NULL },
+
       ngx_null_command
 };
 
 
 static ngx_http_module_t  ngx_http_node_module_ctx = {
     NULL,                                  /* preconfiguration */
-    NULL,                                  /* postconfiguration */
+    ngx_http_node_init,                    /* postconfiguration */
 
-    NULL,                                  /* create main configuration */
+    ngx_http_node_create_main_conf,        /* create main configuration */
     NULL,                                  /* init main configuration */
 
-    NULL,                                  /* create server configuration */
+    ngx_http_node_create_srv_conf,         /* create server configuration */
     NULL,                                  /* merge server configuration */
 
     ngx_http_node_create_loc_conf,         /* create location configuration */
@@ -105,7 +168,28 @@ ngx_module_t  ngx_http_node_module = {
 };
 
 
-/* configuration */
+static void *
+ngx_http_node_create_main_conf(ngx_conf_t *cf)
+{
+    return ngx_pcalloc(cf->pool, sizeof(ngx_http_node_main_conf_t));
+}
+
+
+static void *
+ngx_http_node_create_srv_conf(ngx_conf_t *cf)
+{
+    ngx_http_node_srv_conf_t  *conf;
+
+    conf = ngx_pcalloc(cf->pool, sizeof(ngx_http_node_srv_conf_t));
+    if (conf == NULL) {
+        return NULL;
+    }
+
+    conf->rewrite = NGX_CONF_UNSET;
+
+    return conf;
+}
+
 
 static void *
 ngx_http_node_create_loc_conf(ngx_conf_t *cf)
@@ -117,7 +201,21 @@ ngx_http_node_create_loc_conf(ngx_conf_t *cf)
         return NULL;
     }
 
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     conf->body_filter_flags = 0;
+     *     conf->sets = NULL;
+     */
+
     conf->content = NGX_CONF_UNSET;
+    conf->access = NGX_CONF_UNSET;
+    conf->rewrite = NGX_CONF_UNSET;
+    conf->header_filter = NGX_CONF_UNSET;
+    conf->body_filter = NGX_CONF_UNSET;
+    conf->log = NGX_CONF_UNSET;
+    conf->read_request_body = NGX_CONF_UNSET;
+    conf->filter_buffer_size = NGX_CONF_UNSET_SIZE;
     conf->timeout = NGX_CONF_UNSET_MSEC;
 
     return conf;
@@ -130,10 +228,118 @@ ngx_http_node_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_node_loc_conf_t *prev = parent;
     ngx_http_node_loc_conf_t *conf = child;
 
+    ngx_uint_t            i;
+    ngx_http_node_var_t  *var;
+
+    /* content and rewrite handlers belong to their block; the rest is inherited */
+
+    ngx_conf_merge_value(conf->access, prev->access, NGX_CONF_UNSET);
+    ngx_conf_merge_value(conf->header_filter, prev->header_filter,
+                         NGX_CONF_UNSET);
+    ngx_conf_merge_value(conf->log, prev->log, NGX_CONF_UNSET);
+
+    if (conf->body_filter == NGX_CONF_UNSET) {
+        conf->body_filter = prev->body_filter;
+        conf->body_filter_flags = prev->body_filter_flags;
+    }
+
+    ngx_conf_merge_value(conf->read_request_body, prev->read_request_body, 0);
+    ngx_conf_merge_size_value(conf->filter_buffer_size,
+                              prev->filter_buffer_size,
+                              NGX_HTTP_NODE_FILTER_BUFFER_SIZE);
     ngx_conf_merge_msec_value(conf->timeout, prev->timeout,
                               NGX_HTTP_NODE_TIMEOUT);
 
+    /* node_set declared in outer blocks apply here too */
+
+    if (prev->sets != NULL) {
+        if (conf->sets == NULL) {
+            conf->sets = prev->sets;
+
+        } else {
+            var = prev->sets->elts;
+
+            for (i = 0; i < prev->sets->nelts; i++) {
+                if (ngx_array_push(conf->sets) == NULL) {
+                    return NGX_CONF_ERROR;
+                }
+
+                ((ngx_http_node_var_t *) conf->sets->elts)
+                    [conf->sets->nelts - 1] = var[i];
+            }
+        }
+    }
+
     return NGX_CONF_OK;
+}
+
+
+static void
+ngx_http_node_uses(ngx_conf_t *cf, ngx_uint_t phases)
+{
+    ngx_http_node_main_conf_t  *nmcf;
+
+    nmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_node_module);
+    nmcf->phases |= phases;
+}
+
+
+static ngx_int_t
+ngx_http_node_join_phase(ngx_http_core_main_conf_t *cmcf,
+    ngx_http_phases phase, ngx_http_handler_pt handler)
+{
+    ngx_http_handler_pt  *h;
+
+    h = ngx_array_push(&cmcf->phases[phase].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = handler;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_node_init(ngx_conf_t *cf)
+{
+    ngx_uint_t                  uses;
+    ngx_http_core_main_conf_t  *cmcf;
+    ngx_http_node_main_conf_t  *nmcf;
+
+    nmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_node_module);
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+    uses = nmcf->phases;
+
+    if (((uses & NGX_HTTP_NODE_USES_REWRITE)
+         && (ngx_http_node_join_phase(cmcf, NGX_HTTP_SERVER_REWRITE_PHASE,
+                                 ngx_http_node_server_rewrite_handler)
+             != NGX_OK
+             || ngx_http_node_join_phase(cmcf, NGX_HTTP_REWRITE_PHASE,
+                                 ngx_http_node_rewrite_handler)
+                != NGX_OK))
+        || ((uses & NGX_HTTP_NODE_USES_PREFETCH)
+            && ngx_http_node_join_phase(cmcf, NGX_HTTP_PREACCESS_PHASE,
+                                 ngx_http_node_prefetch_handler)
+               != NGX_OK)
+        || ((uses & NGX_HTTP_NODE_USES_ACCESS)
+            && ngx_http_node_join_phase(cmcf, NGX_HTTP_ACCESS_PHASE,
+                                 ngx_http_node_access_handler)
+               != NGX_OK)
+        || ((uses & NGX_HTTP_NODE_USES_LOG)
+            && ngx_http_node_join_phase(cmcf, NGX_HTTP_LOG_PHASE,
+                                 ngx_http_node_log_handler)
+               != NGX_OK))
+    {
+        return NGX_ERROR;
+    }
+
+    if (uses & NGX_HTTP_NODE_USES_FILTERS) {
+        return ngx_http_node_filter_init(cf);
+    }
+
+    return NGX_OK;
 }
 
 
@@ -151,21 +357,37 @@ ngx_http_node_path(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+static ngx_int_t
+ngx_http_node_variable_name(ngx_conf_t *cf, ngx_str_t *value, ngx_str_t *name)
+{
+    if (value->len < 2 || value->data[0] != '$') {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid variable name \"%V\"", value);
+        return NGX_ERROR;
+    }
+
+    name->len = value->len - 1;
+    name->data = value->data + 1;
+
+    return NGX_OK;
+}
+
+
 static char *
 ngx_http_node_set(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
+    ngx_http_node_loc_conf_t *nlcf = conf;
+
     ngx_str_t             *value, name;
-    ngx_int_t              handler;
+    ngx_int_t              handler, index;
     ngx_node_conf_t       *ncf;
     ngx_node_handler_t    *h;
     ngx_http_variable_t   *v;
+    ngx_http_node_var_t   *var;
 
     value = cf->args->elts;
-    name = value[1];
 
-    if (name.len < 2 || name.data[0] != '$') {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid variable name \"%V\"", &name);
+    if (ngx_http_node_variable_name(cf, &value[1], &name) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 
@@ -175,9 +397,6 @@ ngx_http_node_set(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                            "follow the handler", &value[3]);
         return NGX_CONF_ERROR;
     }
-
-    name.len--;
-    name.data++;
 
     handler = ngx_node_conf_handler(cf, 2);
     if (handler == NGX_ERROR) {
@@ -212,6 +431,111 @@ ngx_http_node_set(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     v->get_handler = ngx_http_node_variable;
     v->data = (uintptr_t) handler;
 
+    /* an async function's value is awaited before the access phase of requests in
+     * this block: it needs the variable's slot */
+
+    if (cf->args->nelts == 3) {
+        index = ngx_http_get_variable_index(cf, &name);
+        if (index == NGX_ERROR) {
+            return NGX_CONF_ERROR;
+        }
+
+        if (nlcf->sets == NULL) {
+            nlcf->sets = ngx_array_create(cf->pool, 2,
+                                          sizeof(ngx_http_node_var_t));
+            if (nlcf->sets == NULL) {
+                return NGX_CONF_ERROR;
+            }
+        }
+
+        var = ngx_array_push(nlcf->sets);
+        if (var == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        var->index = index;
+        var->handler = handler;
+
+        ngx_http_node_uses(cf, NGX_HTTP_NODE_USES_PREFETCH);
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* node_var $name [value]: a variable handlers may write, set per request to value */
+
+static ngx_int_t
+ngx_http_node_var_value(ngx_http_request_t *r, ngx_http_variable_value_t *v,
+    uintptr_t data)
+{
+    ngx_str_t                  value;
+    ngx_http_complex_value_t  *cv = (ngx_http_complex_value_t *) data;
+
+    if (cv == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    if (ngx_http_complex_value(r, cv, &value) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    v->data = value.data;
+    v->len = value.len;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+static char *
+ngx_http_node_var(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_str_t                         *value, name;
+    ngx_http_variable_t               *v;
+    ngx_http_complex_value_t          *cv;
+    ngx_http_compile_complex_value_t   ccv;
+
+    value = cf->args->elts;
+
+    if (ngx_http_node_variable_name(cf, &value[1], &name) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    v = ngx_http_add_variable(cf, &name, NGX_HTTP_VAR_CHANGEABLE);
+    if (v == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_get_variable_index(cf, &name) == NGX_ERROR) {
+        return NGX_CONF_ERROR;
+    }
+
+    cv = NULL;
+
+    if (cf->args->nelts == 3) {
+        cv = ngx_palloc(cf->pool, sizeof(ngx_http_complex_value_t));
+        if (cv == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+        ccv.cf = cf;
+        ccv.value = &value[2];
+        ccv.complex_value = cv;
+
+        if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    v->get_handler = ngx_http_node_var_value;
+    v->data = (uintptr_t) cv;
+
     return NGX_CONF_OK;
 }
 
@@ -239,387 +563,106 @@ ngx_http_node_content(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-/* the request's context */
-
-ngx_http_node_ctx_t *
-ngx_http_node_ctx(ngx_http_request_t *r)
+/* node_access, node_header_filter, node_log: a handler number at cmd->offset */
+static char *
+ngx_http_node_handler_slot(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_pool_cleanup_t   *cln;
-    ngx_http_node_ctx_t  *ctx;
+    ngx_int_t  *slot;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_node_module);
+    slot = (ngx_int_t *) ((u_char *) conf + cmd->offset);
 
-    if (ctx != NULL) {
-        if (ctx->handle == 0) {
-            /* closed at node_timeout; a log-phase node_set still needs one */
-            ctx->handle = ngx_node_open(ctx, ngx_http_node_request_op);
-        }
-
-        return ctx->handle > 0 ? ctx : NULL;
+    if (*slot != NGX_CONF_UNSET) {
+        return "is duplicate";
     }
 
-    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_node_ctx_t));
-    if (ctx == NULL) {
-        return NULL;
+    *slot = ngx_node_conf_handler(cf, 1);
+    if (*slot == NGX_ERROR) {
+        return NGX_CONF_ERROR;
     }
 
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (cln == NULL) {
-        return NULL;
-    }
+    ngx_http_node_uses(cf, (ngx_uint_t) cmd->post);
 
-    ctx->request = r;
-    ctx->handle = ngx_node_open(ctx, ngx_http_node_request_op);
-
-    if (ctx->handle <= 0) {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "ngx-node: too many requests in JavaScript at once");
-        return NULL;
-    }
-
-    cln->handler = ngx_http_node_cleanup;
-    cln->data = ctx;
-
-    ctx->handler = NGX_CONF_UNSET;
-
-    ngx_http_set_ctx(r, ctx, ngx_http_node_module);
-
-    return ctx;
+    return NGX_CONF_OK;
 }
 
 
-/* nginx frees the request: nothing may refer to it any more */
-static void
-ngx_http_node_cleanup(void *data)
+/* node_rewrite: in a server block it runs in the server rewrite phase, in a location
+ * in the location's; neither is inherited */
+static char *
+ngx_http_node_rewrite(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_http_node_ctx_t  *ctx = data;
+    ngx_http_node_loc_conf_t *nlcf = conf;
 
-    if (ctx->timeout.timer_set) {
-        ngx_del_timer(&ctx->timeout);
+    ngx_int_t                 *slot;
+    ngx_http_node_srv_conf_t  *nscf;
+
+    if (cf->cmd_type == NGX_HTTP_SRV_CONF) {
+        nscf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_node_module);
+        slot = &nscf->rewrite;
+
+    } else {
+        slot = &nlcf->rewrite;
     }
 
-    if (ctx->finalize.posted) {
-        ngx_delete_posted_event(&ctx->finalize);
+    if (*slot != NGX_CONF_UNSET) {
+        return "is duplicate";
     }
 
-    ngx_node_pending_remove(&ctx->pending);
+    *slot = ngx_node_conf_handler(cf, 1);
+    if (*slot == NGX_ERROR) {
+        return NGX_CONF_ERROR;
+    }
 
-    ngx_node_close(ctx->handle);
-    ctx->handle = 0;
+    ngx_http_node_uses(cf, NGX_HTTP_NODE_USES_REWRITE);
 
-    ngx_http_node_body_abandon(ctx, "the request ended before its body was "
-                                    "read");
+    return NGX_CONF_OK;
 }
 
 
-static ngx_int_t
-ngx_http_node_redirect(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx)
+/* node_body_filter module.fn [buffered] [buffer_type=string|buffer] */
+static char *
+ngx_http_node_body_filter(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_str_t   uri, args;
-    ngx_uint_t  flags;
+    ngx_http_node_loc_conf_t *nlcf = conf;
 
-    uri = ctx->redirect;
+    ngx_str_t   *value;
+    ngx_uint_t   i, flags;
 
-    if (uri.data[0] == '@') {
-        return ngx_http_named_location(r, &uri);
+    if (nlcf->body_filter != NGX_CONF_UNSET) {
+        return "is duplicate";
     }
 
-    ngx_str_null(&args);
-    flags = NGX_HTTP_LOG_UNSAFE;
+    value = cf->args->elts;
+    flags = NGX_NODE_FLAG_STRING;
 
-    if (ngx_http_parse_unsafe_uri(r, &uri, &args, &flags) != NGX_OK) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "r.internalRedirect(): unsafe URI \"%V\"", &uri);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    for (i = 2; i < cf->args->nelts; i++) {
 
-    return ngx_http_internal_redirect(r, &uri, &args);
-}
+        if (ngx_strcmp(value[i].data, "buffered") == 0) {
+            flags |= NGX_HTTP_NODE_FILTER_BUFFERED;
 
+        } else if (ngx_strcmp(value[i].data, "buffer_type=buffer") == 0) {
+            flags &= ~NGX_NODE_FLAG_STRING;
 
-/* what nginx finalizes the request with once the handler is done */
-static ngx_int_t
-ngx_http_node_result(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx)
-{
-    if (ctx->failed) {
-        if (ctx->body_status) {
-            return ctx->body_status;
-        }
+        } else if (ngx_strcmp(value[i].data, "buffer_type=string") == 0) {
+            flags |= NGX_NODE_FLAG_STRING;
 
-        return r->header_sent ? NGX_ERROR : NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (ctx->redirect.len) {
-        return ngx_http_node_redirect(r, ctx);
-    }
-
-    return ctx->status;
-}
-
-
-/* no longer suspended: timer, list and posted event go */
-static void
-ngx_http_node_wake(ngx_http_node_ctx_t *ctx)
-{
-    ctx->suspended = 0;
-
-    if (ctx->timeout.timer_set) {
-        ngx_del_timer(&ctx->timeout);
-    }
-
-    if (ctx->finalize.posted) {
-        ngx_delete_posted_event(&ctx->finalize);
-    }
-
-    ngx_node_pending_remove(&ctx->pending);
-}
-
-
-static ngx_int_t
-ngx_http_node_content_handler(ngx_http_request_t *r)
-{
-    ngx_int_t                  rc;
-    ngx_node_value_t           ret;
-    ngx_http_node_ctx_t       *ctx;
-    ngx_node_handler_t const  *h;
-    ngx_http_node_loc_conf_t  *nlcf;
-
-    nlcf = ngx_http_get_module_loc_conf(r, ngx_http_node_module);
-
-    if (ngx_node_bridge() == NULL) {
-        h = ngx_node_handler(nlcf->content);
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "%V \"%V\": Node.js is not running in this worker "
-                      "(see the errors at its start)", &h->directive, &h->name);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ctx = ngx_http_node_ctx(r);
-    if (ctx == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ctx->handler = nlcf->content;
-    ctx->in_call = 1;
-
-    rc = ngx_node_call(NGX_NODE_KIND_HTTP_CONTENT, nlcf->content, ctx->handle,
-                       &ret);
-
-    ctx->in_call = 0;
-
-    if (rc != NGX_OK || ret.type != NGX_NODE_NUMBER
-        || ret.number == NGX_NODE_DISPATCH_FAILED)
-    {
-        ctx->done = 1;
-        ctx->failed = 1;
-
-    } else if (ret.number == NGX_NODE_DISPATCH_DONE) {
-        ctx->done = 1;
-    }
-
-    if (ctx->done) {
-        return ngx_http_node_result(r, ctx);
-    }
-
-    /* suspended until the handler reports done, or node_timeout */
-
-    ctx->timeout.handler = ngx_http_node_timeout_handler;
-    ctx->timeout.data = ctx;
-    ctx->timeout.log = r->connection->log;
-
-    ctx->finalize.handler = ngx_http_node_finalize_handler;
-    ctx->finalize.data = ctx;
-    ctx->finalize.log = r->connection->log;
-
-    ctx->pending.abort = ngx_http_node_abort;
-
-    r->main->count++;
-    ctx->suspended = 1;
-    r->write_event_handler = ngx_http_node_write_handler;
-    ngx_add_timer(&ctx->timeout, nlcf->timeout);
-    ngx_node_pending_add(&ctx->pending);
-
-    return NGX_DONE;
-}
-
-
-void
-ngx_http_node_done(ngx_http_node_ctx_t *ctx, ngx_uint_t failed)
-{
-    ctx->done = 1;
-    ctx->failed = failed;
-
-    if (ctx->in_call || !ctx->suspended) {
-        /* the content handler looks at it when the call returns */
-        return;
-    }
-
-    /* JS may be running on behalf of another request: finalize from nginx's loop */
-    ngx_post_event(&ctx->finalize, &ngx_posted_events);
-}
-
-
-static void
-ngx_http_node_finalize_handler(ngx_event_t *ev)
-{
-    ngx_connection_t     *c;
-    ngx_http_request_t   *r;
-    ngx_http_node_ctx_t  *ctx;
-
-    ctx = ev->data;
-    r = ctx->request;
-    c = r->connection;
-
-    ngx_http_set_log_request(c->log, r);
-
-    ngx_http_node_wake(ctx);
-    ngx_http_finalize_request(r, ngx_http_node_result(r, ctx));
-    ngx_http_run_posted_requests(c);
-}
-
-
-static void
-ngx_http_node_timeout_handler(ngx_event_t *ev)
-{
-    ngx_connection_t          *c;
-    ngx_http_request_t        *r;
-    ngx_http_node_ctx_t       *ctx;
-    ngx_node_handler_t const  *h;
-    ngx_http_node_loc_conf_t  *nlcf;
-
-    ctx = ev->data;
-    r = ctx->request;
-    c = r->connection;
-
-    ngx_http_set_log_request(c->log, r);
-
-    nlcf = ngx_http_get_module_loc_conf(r, ngx_http_node_module);
-    h = ngx_node_handler(ctx->handler);
-
-    ngx_log_error(NGX_LOG_ERR, c->log, 0,
-                  "%V \"%V\" did not end the response within %Mms "
-                  "(node_timeout); %s", &h->directive, &h->name,
-                  nlcf->timeout,
-                  r->header_sent ? "closing the connection"
-                                 : "answering 504");
-
-    /* the handler may go on, but it can no longer touch this request */
-    ngx_node_close(ctx->handle);
-    ctx->handle = 0;
-    ngx_http_node_body_abandon(ctx, "node_timeout expired");
-
-    ngx_http_node_wake(ctx);
-    ngx_http_finalize_request(r, r->header_sent ? NGX_ERROR
-                                                : NGX_HTTP_GATEWAY_TIME_OUT);
-    ngx_http_run_posted_requests(c);
-}
-
-
-/* Node stopped (process.exit()) with this request suspended */
-static void
-ngx_http_node_abort(ngx_node_pending_t *pending)
-{
-    ngx_http_node_ctx_t  *ctx;
-
-    ctx = ngx_queue_data(pending, ngx_http_node_ctx_t, pending);
-
-    ctx->done = 1;
-    ctx->failed = !ctx->ended;
-
-    if (!ctx->finalize.posted) {
-        ngx_post_event(&ctx->finalize, &ngx_posted_events);
-    }
-}
-
-
-/* while suspended: keep sending what the handler wrote */
-void
-ngx_http_node_write_handler(ngx_http_request_t *r)
-{
-    ngx_event_t               *wev;
-    ngx_connection_t          *c;
-    ngx_http_core_loc_conf_t  *clcf;
-
-    c = r->connection;
-    wev = c->write;
-
-    if (wev->timedout) {
-        ngx_connection_error(c, NGX_ETIMEDOUT, "client timed out");
-        ngx_http_finalize_request(r, NGX_HTTP_REQUEST_TIME_OUT);
-        return;
-    }
-
-    if (ngx_http_output_filter(r, NULL) == NGX_ERROR) {
-        ngx_http_finalize_request(r, NGX_ERROR);
-        return;
-    }
-
-    clcf = ngx_http_get_module_loc_conf(r->main, ngx_http_core_module);
-
-    if (ngx_handle_write_event(wev, clcf->send_lowat) != NGX_OK) {
-        ngx_http_finalize_request(r, NGX_ERROR);
-        return;
-    }
-
-    if (!wev->delayed) {
-        if (wev->active && !wev->ready) {
-            ngx_add_timer(wev, clcf->send_timeout);
-
-        } else if (wev->timer_set) {
-            ngx_del_timer(wev);
+        } else {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\": expected "
+                               "\"buffered\" or \"buffer_type=string|buffer\"",
+                               &value[i]);
+            return NGX_CONF_ERROR;
         }
     }
-}
 
-
-/* node_set */
-
-static ngx_int_t
-ngx_http_node_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
-    uintptr_t data)
-{
-    u_char                    *p;
-    ngx_node_value_t           ret;
-    ngx_http_node_ctx_t       *ctx;
-    ngx_node_handler_t const  *h;
-
-    v->not_found = 1;
-
-    if (ngx_node_bridge() == NULL) {
-        h = ngx_node_handler(data);
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "%V \"%V\": Node.js is not running in this worker "
-                      "(see the errors at its start)", &h->directive, &h->name);
-        return NGX_OK;
+    nlcf->body_filter = ngx_node_conf_handler(cf, 1);
+    if (nlcf->body_filter == NGX_ERROR) {
+        return NGX_CONF_ERROR;
     }
 
-    ctx = ngx_http_node_ctx(r);
-    if (ctx == NULL) {
-        return NGX_ERROR;
-    }
+    nlcf->body_filter_flags = flags;
 
-    if (ngx_node_call(NGX_NODE_KIND_HTTP_VARIABLE, data, ctx->handle, &ret)
-        != NGX_OK)
-    {
-        return NGX_OK;
-    }
+    ngx_http_node_uses(cf, NGX_HTTP_NODE_USES_FILTERS);
 
-    if (ret.type != NGX_NODE_STRING && ret.type != NGX_NODE_BYTES) {
-        return NGX_OK;
-    }
-
-    p = ngx_pnalloc(r->pool, ret.len);
-    if (p == NULL && ret.len) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(p, ret.data, ret.len);
-
-    v->data = p;
-    v->len = ret.len;
-    v->valid = 1;
-    v->no_cacheable = 0;
-    v->not_found = 0;
-
-    return NGX_OK;
+    return NGX_CONF_OK;
 }

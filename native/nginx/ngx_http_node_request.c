@@ -73,7 +73,7 @@ ngx_http_node_header_slot(ngx_http_request_t *r, ngx_str_t *name)
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_node_copy(ngx_http_request_t *r, ngx_str_t *dst, ngx_str_t *src)
 {
     dst->len = src->len;
@@ -568,8 +568,9 @@ static void
 ngx_http_node_op_variable(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
     const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
 {
-    ngx_str_t                   name, value;
+    ngx_str_t                   name;
     ngx_uint_t                  key;
+    ngx_node_value_t            bytes;
     ngx_http_variable_value_t  *vv;
 
     if (ngx_http_node_variable_name(r, args, nargs, &name, &key) != NGX_OK) {
@@ -584,9 +585,13 @@ ngx_http_node_op_variable(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
         return;
     }
 
-    value.data = vv->data;
-    value.len = vv->len;
-    ngx_node_result_str(res, &value);
+    /* (name, true): r.rawVariables, the bytes as they are */
+    bytes = (ngx_node_value_t) {
+        nargs > 1 && args[1].type == NGX_NODE_BOOLEAN && args[1].number
+        ? NGX_NODE_BYTES : NGX_NODE_STRING, 0, (const char *) vv->data, vv->len
+    };
+
+    res->set(res, &bytes);
 }
 
 
@@ -664,9 +669,14 @@ static ngx_int_t
 ngx_http_node_responding(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
     ngx_node_result_t *res, const char *what)
 {
-    if (!ctx->suspended && !ctx->in_call) {
-        ngx_node_result_fail(res, "r.%s(): only a content handler responds, "
-                                  "while its request is being handled", what);
+    if ((!ctx->suspended && !ctx->in_call)
+        || (ctx->kind != NGX_NODE_KIND_HTTP_CONTENT
+            && ctx->kind != NGX_NODE_KIND_HTTP_ACCESS
+            && ctx->kind != NGX_NODE_KIND_HTTP_REWRITE))
+    {
+        ngx_node_result_fail(res, "r.%s(): only content, access and rewrite "
+                                  "handlers respond, while their request is "
+                                  "being handled", what);
         return NGX_ERROR;
     }
 
@@ -988,6 +998,8 @@ ngx_http_node_body_ready(ngx_http_request_t *r)
     /* the reference ngx_http_read_client_request_body() took */
     r->main->count--;
 
+    ctx->body_ready = 1;
+
     if (ctx->suspended) {
         r->write_event_handler = ngx_http_node_write_handler;
     }
@@ -1117,6 +1129,213 @@ ngx_http_node_op_done(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
 }
 
 
+static void
+ngx_http_node_op_request_body(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
+{
+    ngx_str_t         body;
+    ngx_uint_t        copied;
+    ngx_node_value_t  value;
+
+    if (!ctx->body_ready) {
+        return;
+    }
+
+    if (ngx_http_node_body_bytes(r, &body, &copied) != NGX_OK) {
+        ngx_node_result_fail(res, "reading the request body failed");
+        return;
+    }
+
+    value = (ngx_node_value_t) { NGX_NODE_BYTES, 0, (const char *) body.data,
+                                 body.len };
+    res->set(res, &value);
+
+    if (copied) {
+        ngx_pfree(r->pool, body.data);
+    }
+}
+
+
+static void
+ngx_http_node_op_decline(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
+{
+    if (ngx_http_node_responding(r, ctx, res, "decline") != NGX_OK) {
+        return;
+    }
+
+    ctx->declined = 1;
+}
+
+
+/* r.uri = "/path[?args]" in a node_rewrite handler: nginx picks the location again */
+static void
+ngx_http_node_op_set_uri(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
+{
+    u_char     *question;
+    ngx_str_t   uri, copy;
+
+    if ((!ctx->in_call && !ctx->suspended)
+        || ctx->kind != NGX_NODE_KIND_HTTP_REWRITE)
+    {
+        ngx_node_result_fail(res, "r.uri can be changed by node_rewrite "
+                                  "handlers only");
+        return;
+    }
+
+    if (ngx_node_arg_str(args, nargs, 0, &uri) != NGX_OK || uri.len == 0
+        || uri.data[0] != '/')
+    {
+        ngx_node_result_fail(res, "r.uri: a path starting with \"/\"");
+        return;
+    }
+
+    if (ngx_http_node_copy(r, &copy, &uri) != NGX_OK) {
+        ngx_node_result_fail(res, "out of memory");
+        return;
+    }
+
+    question = ngx_strlchr(copy.data, copy.data + copy.len, '?');
+
+    if (question != NULL) {
+        r->args.data = question + 1;
+        r->args.len = copy.data + copy.len - question - 1;
+        copy.len = question - copy.data;
+    }
+
+    r->uri = copy;
+    r->valid_unparsed_uri = 0;
+    r->uri_changed = 1;
+    ngx_http_set_exten(r);
+}
+
+
+static void
+ngx_http_node_op_set_args(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
+{
+    ngx_str_t  value;
+
+    if (ngx_node_arg_str(args, nargs, 0, &value) != NGX_OK) {
+        ngx_node_result_fail(res, "r.args: an object or a query string");
+        return;
+    }
+
+    if (ngx_http_node_copy(r, &r->args, &value) != NGX_OK) {
+        ngx_node_result_fail(res, "out of memory");
+        return;
+    }
+
+    r->valid_unparsed_uri = 0;
+}
+
+
+static void
+ngx_http_node_op_send_buffer(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
+{
+    ngx_http_node_send_buffer(r, ctx, args, nargs, res);
+}
+
+
+static void
+ngx_http_node_op_filter_done(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
+{
+    if (!ctx->filtering) {
+        ngx_node_result_fail(res, "r.done(): only in a node_body_filter "
+                                  "handler, while it filters");
+        return;
+    }
+
+    ctx->filter_done = 1;
+}
+
+
+static void
+ngx_http_node_op_filtered(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
+{
+    ngx_http_node_filtered(r, ctx, args, nargs, res);
+}
+
+
+static void
+ngx_http_node_op_subrequest(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
+{
+    ngx_http_node_subrequest(r, ctx, args, nargs, res);
+}
+
+
+/* a subrequest's response body, kept in memory */
+static void
+ngx_http_node_op_response_body(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
+{
+    ngx_buf_t         *b;
+    ngx_node_value_t   value;
+
+    if (r == r->main) {
+        return;
+    }
+
+    b = r->out ? r->out->buf : NULL;
+
+    value = (ngx_node_value_t) { NGX_NODE_BYTES, 0,
+                                 b ? (const char *) b->pos : NULL,
+                                 b ? (size_t) (b->last - b->pos) : 0 };
+    res->set(res, &value);
+}
+
+
+static void
+ngx_http_node_op_parent(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
+{
+    ngx_http_node_ctx_t  *pctx;
+
+    if (r->parent == NULL) {
+        return;
+    }
+
+    pctx = ngx_http_node_ctx(r->parent);
+    if (pctx == NULL) {
+        ngx_node_result_fail(res, "r.parent: out of memory");
+        return;
+    }
+
+    ngx_node_result_number(res, pctx->handle);
+}
+
+
+static void
+ngx_http_node_op_internal(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
+{
+    ngx_node_value_t  value = { NGX_NODE_BOOLEAN, r->internal, NULL, 0 };
+
+    res->set(res, &value);
+}
+
+
+static void
+ngx_http_node_op_prefetched(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
+{
+    ngx_int_t                handler;
+    static ngx_node_value_t  none = { NGX_NODE_UNDEFINED, 0, NULL, 0 };
+
+    if (ngx_node_arg_int(args, nargs, 0, &handler) != NGX_OK || handler < 0) {
+        ngx_node_result_fail(res, "prefetched(handler, value)");
+        return;
+    }
+
+    ngx_http_node_prefetched(r, ctx, handler, nargs > 1 ? &args[1] : &none);
+}
+
+
 static ngx_http_node_op_pt  ngx_http_node_ops[NGX_NODE_HTTP_OP_COUNT] = {
     [NGX_NODE_HTTP_OP_METHOD] = ngx_http_node_op_method,
     [NGX_NODE_HTTP_OP_URI] = ngx_http_node_op_uri,
@@ -1139,6 +1358,18 @@ static ngx_http_node_op_pt  ngx_http_node_ops[NGX_NODE_HTTP_OP_COUNT] = {
     [NGX_NODE_HTTP_OP_READ_BODY] = ngx_http_node_op_read_body,
     [NGX_NODE_HTTP_OP_LOG] = ngx_http_node_op_log,
     [NGX_NODE_HTTP_OP_DONE] = ngx_http_node_op_done,
+    [NGX_NODE_HTTP_OP_REQUEST_BODY] = ngx_http_node_op_request_body,
+    [NGX_NODE_HTTP_OP_DECLINE] = ngx_http_node_op_decline,
+    [NGX_NODE_HTTP_OP_SET_URI] = ngx_http_node_op_set_uri,
+    [NGX_NODE_HTTP_OP_SET_ARGS] = ngx_http_node_op_set_args,
+    [NGX_NODE_HTTP_OP_SEND_BUFFER] = ngx_http_node_op_send_buffer,
+    [NGX_NODE_HTTP_OP_FILTER_DONE] = ngx_http_node_op_filter_done,
+    [NGX_NODE_HTTP_OP_FILTERED] = ngx_http_node_op_filtered,
+    [NGX_NODE_HTTP_OP_SUBREQUEST] = ngx_http_node_op_subrequest,
+    [NGX_NODE_HTTP_OP_RESPONSE_BODY] = ngx_http_node_op_response_body,
+    [NGX_NODE_HTTP_OP_PARENT] = ngx_http_node_op_parent,
+    [NGX_NODE_HTTP_OP_INTERNAL] = ngx_http_node_op_internal,
+    [NGX_NODE_HTTP_OP_PREFETCHED] = ngx_http_node_op_prefetched,
 };
 
 

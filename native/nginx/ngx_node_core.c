@@ -67,6 +67,11 @@ ngx_module_t  ngx_node_core_module = {
 static ngx_node_state_e          ngx_node_state;
 static const ngx_node_bridge_t  *ngx_node_bridge_ptr;
 static ngx_node_conf_t          *ngx_node_worker_conf;
+static u_char                   *ngx_node_handler_kinds;   /* per handler, see below */
+
+#define NGX_NODE_HANDLER_UNKNOWN  0
+#define NGX_NODE_HANDLER_SYNC     1
+#define NGX_NODE_HANDLER_ASYNC    2
 static ngx_queue_t               ngx_node_pending;
 
 
@@ -517,6 +522,11 @@ ngx_node_json_write(ngx_node_json_t *j, ngx_cycle_t *cycle,
     ngx_node_json_key(j, "nginxVersion", 0);
     ngx_str_set(&version, NGINX_VERSION);
     ngx_node_json_str(j, &version);
+    ngx_node_json_key(j, "nginxVersionNumber", 0);
+    ngx_node_json_num(j, nginx_version);
+    ngx_node_json_key(j, "errorLog", 0);
+    ngx_str_null(&version);
+    ngx_node_json_str(j, cycle->log->file ? &cycle->log->file->name : &version);
 
     ngx_node_json_raw(j, "}", 1);
 }
@@ -720,6 +730,11 @@ ngx_node_init_process(ngx_cycle_t *cycle)
     ngx_node_worker_conf = ncf;
     ngx_node_state = NGX_NODE_FAILED;
 
+    ngx_node_handler_kinds = ngx_pcalloc(cycle->pool, ncf->handlers.nelts + 1);
+    if (ngx_node_handler_kinds == NULL) {
+        return NGX_OK;
+    }
+
     path = ngx_pnalloc(cycle->pool, ncf->module_dir.len
                                     + sizeof("/ngx_node_bridge.so"));
     if (path == NULL) {
@@ -847,8 +862,24 @@ ngx_node_handler(ngx_uint_t index)
 
 
 ngx_int_t
+ngx_node_handler_async(ngx_uint_t index)
+{
+    return ngx_node_handler_kinds[index] == NGX_NODE_HANDLER_SYNC
+           ? NGX_DECLINED : NGX_OK;
+}
+
+
+void
+ngx_node_handler_set_async(ngx_uint_t index, ngx_uint_t async)
+{
+    ngx_node_handler_kinds[index] = async ? NGX_NODE_HANDLER_ASYNC
+                                          : NGX_NODE_HANDLER_SYNC;
+}
+
+
+ngx_int_t
 ngx_node_call(unsigned kind, ngx_uint_t handler, double handle,
-    ngx_node_value_t *ret)
+    const ngx_node_value_t *arg, ngx_uint_t flags, ngx_node_value_t *ret)
 {
     int  rc;
 
@@ -856,7 +887,7 @@ ngx_node_call(unsigned kind, ngx_uint_t handler, double handle,
         return NGX_ERROR;
     }
 
-    rc = ngx_node_bridge_ptr->call(kind, handler, handle, ret);
+    rc = ngx_node_bridge_ptr->call(kind, handler, handle, arg, flags, ret);
 
     ngx_node_loop_schedule();
 

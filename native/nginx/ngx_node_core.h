@@ -76,10 +76,13 @@ ngx_int_t ngx_node_check(ngx_cycle_t *cycle, ngx_node_conf_t *ncf);
 /* NULL unless Node runs in this worker */
 const ngx_node_bridge_t *ngx_node_bridge(void);
 const ngx_node_handler_t *ngx_node_handler(ngx_uint_t index);
+/* whether a handler is an async function, once a call told: NGX_DECLINED if known not */
+ngx_int_t ngx_node_handler_async(ngx_uint_t index);
+void ngx_node_handler_set_async(ngx_uint_t index, ngx_uint_t async);
 
 /* calls into JS; the loop is rescheduled afterwards */
 ngx_int_t ngx_node_call(unsigned kind, ngx_uint_t handler, double handle,
-    ngx_node_value_t *ret);
+    const ngx_node_value_t *arg, ngx_uint_t flags, ngx_node_value_t *ret);
 void ngx_node_resume(double token, ngx_uint_t failed,
     const ngx_node_value_t *value);
 

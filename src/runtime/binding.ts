@@ -18,7 +18,8 @@ const httpOpNames = [
     'method', 'uri', 'args', 'httpVersion', 'remoteAddress',
     'headersIn', 'headersOut', 'headerOutGet', 'headerOutSet', 'status', 'setStatus',
     'variable', 'setVariable', 'sendHeader', 'send', 'finish', 'return', 'internalRedirect',
-    'readBody', 'log', 'done',
+    'readBody', 'requestBody', 'log', 'done', 'decline', 'setUri', 'setArgs', 'sendBuffer',
+    'filterDone', 'filtered', 'subrequest', 'responseBody', 'parent', 'internal', 'prefetched',
 ] as const;
 
 export type WorkerOp = (typeof workerOpNames)[number];

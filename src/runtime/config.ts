@@ -29,6 +29,8 @@ export interface RuntimeConf {
     confFile: string;
     workerId: number;
     nginxVersion: string;
+    nginxVersionNumber: number;
+    errorLog: string;
 }
 
 export function parseConf(json: string): RuntimeConf {

@@ -25,6 +25,12 @@ export function createNgx(conf: RuntimeConf): NgxObject {
         },
         worker_id: conf.workerId,
         version: conf.nginxVersion,
+        version_number: conf.nginxVersionNumber,
+        build: 'release',
+        error_log_path: conf.errorLog,
+        fetch(url: string | URL, options?: { body?: string | Uint8Array; headers?: Record<string, string>; method?: string }): Promise<Response> {
+            return fetch(url, options === undefined ? undefined : { body: options.body, headers: options.headers, method: options.method });
+        },
         ngx_node_version: ownVersion(),
         prefix: conf.prefix,
         conf_prefix: conf.confPrefix,

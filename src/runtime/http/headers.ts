@@ -1,5 +1,5 @@
 /** The case-insensitive views r.headersIn, r.headersOut and r.variables. */
-import type { NginxHeadersIn, NginxHeadersOut, NginxVariables } from '../../api';
+import type { NginxHeadersIn, NginxHeadersOut, NginxRawVariables, NginxVariables } from '../../api';
 
 /** Incoming headers that may appear once: a repeat is ignored, as nginx itself does. */
 const singleValued = new Set([
@@ -117,6 +117,16 @@ export function variablesView(access: VariablesAccess): NginxVariables {
         getOwnPropertyDescriptor: (_target, key) => {
             const value = typeof key === 'string' ? access.get(key) : undefined;
             return value === undefined ? undefined : descriptor(value);
+        },
+    });
+}
+
+export function rawVariablesView(get: (name: string) => Buffer | undefined): NginxRawVariables {
+    return new Proxy(Object.create(null) as NginxRawVariables, {
+        get: (_target, key) => typeof key === 'string' ? get(key) : undefined,
+        has: (_target, key) => typeof key === 'string' && get(key) !== undefined,
+        set: () => {
+            throw new TypeError('r.rawVariables is read-only; write through r.variables');
         },
     });
 }

@@ -1,13 +1,14 @@
 /** The `r` object of HTTP handlers. Each member is one call into nginx through the binding. */
-import { parse as parseQuery } from 'node:querystring';
+import { parse as parseQuery, stringify as stringifyQuery } from 'node:querystring';
 
 import type {
-    NginxHeadersIn, NginxHeadersOut, NginxHTTPArgs, NginxHTTPRequest, NginxVariables,
+    NginxHeadersIn, NginxHeadersOut, NginxHTTPArgs, NginxHTTPRequest, NginxRawVariables,
+    NginxSendBufferOptions, NginxSubrequestOptions, NginxVariables,
 } from '../../api';
 import { HTTP_OP, native } from '../binding';
-import { LogLevel, toLogMessage } from '../log';
+import { LogLevel, logWorker, toLogMessage } from '../log';
 import { awaitHost } from '../pending';
-import { headersInView, headersOutView, variablesView } from './headers';
+import { headersInView, headersOutView, rawVariablesView, variablesView } from './headers';
 
 /** How the request's handler relates to its response, for deciding when the request is done. */
 export const enum Phase {
@@ -33,14 +34,25 @@ interface RequestViews {
     headersIn?: NginxHeadersIn;
     headersOut?: NginxHeadersOut;
     variables?: NginxVariables;
+    rawVariables?: NginxRawVariables;
     body?: Buffer;
     bodyRead?: Promise<Buffer>;
 }
 
+type ReplyCallback = (reply: NginxHTTPRequest) => void;
+
+function pairs(flat: string[] | undefined): [string, string][] {
+    const list: [string, string][] = [];
+    for (let i = 0; flat && i + 1 < flat.length; i += 2) list.push([flat[i], flat[i + 1]]);
+    return list;
+}
+
 export class HttpRequest implements NginxHTTPRequest {
     phase = Phase.Running;
-    /** r.return(), r.finish() or r.internalRedirect() was called */
+    /** r.return(), r.finish(), r.internalRedirect() or r.decline() was called */
     ended = false;
+    /** r.setReturnValue() */
+    returnValue: string | Uint8Array | number | undefined = undefined;
     private views: RequestViews | undefined = undefined;
 
     /** `directive "module.fn"`: names the handler in messages */
@@ -53,17 +65,17 @@ export class HttpRequest implements NginxHTTPRequest {
 
     private responding(what: string): void {
         if (!this.mayRespond) {
-            throw new Error(`r.${what}() is not available in ${this.subject}: only content handlers respond`);
+            throw new Error(`r.${what}() is not available in ${this.subject}: content, access and rewrite handlers respond`);
         }
     }
 
     /** The response has ended: a handler that already returned is now done. */
     private end(): void {
         this.ended = true;
-        if (this.phase === Phase.Callback) this.done(Outcome.Ok);
+        if (this.phase === Phase.Callback) this.report(Outcome.Ok);
     }
 
-    done(outcome: Outcome): void {
+    report(outcome: Outcome): void {
         if (this.phase === Phase.Done) return;
         this.phase = Phase.Done;
         native(this.handle, HTTP_OP.done, outcome);
@@ -77,6 +89,11 @@ export class HttpRequest implements NginxHTTPRequest {
         return native(this.handle, HTTP_OP.uri) as string;
     }
 
+    set uri(uri: string) {
+        if (typeof uri !== 'string') throw new TypeError('r.uri: a path starting with "/"');
+        native(this.handle, HTTP_OP.setUri, uri);
+    }
+
     get args(): NginxHTTPArgs {
         const raw = native(this.handle, HTTP_OP.args) as string;
         const lazy = this.lazy;
@@ -84,6 +101,10 @@ export class HttpRequest implements NginxHTTPRequest {
             lazy.parsedArgs = { raw, args: Object.freeze({ ...parseQuery(raw) }) as NginxHTTPArgs };
         }
         return lazy.parsedArgs.args;
+    }
+
+    set args(value: Record<string, string | string[]> | string) {
+        native(this.handle, HTTP_OP.setArgs, typeof value === 'string' ? value : stringifyQuery(value));
     }
 
     get httpVersion(): string {
@@ -100,6 +121,10 @@ export class HttpRequest implements NginxHTTPRequest {
         return lazy.headersIn;
     }
 
+    get rawHeadersIn(): [string, string][] {
+        return pairs(native(this.handle, HTTP_OP.headersIn) as string[] | undefined);
+    }
+
     get headersOut(): NginxHeadersOut {
         const lazy = this.lazy;
         lazy.headersOut ??= headersOutView({
@@ -111,15 +136,18 @@ export class HttpRequest implements NginxHTTPRequest {
                 values.forEach((value, i) => native(this.handle, HTTP_OP.headerOutSet, name, value, i > 0));
             },
             names: () => {
-                const pairs = (native(this.handle, HTTP_OP.headersOut) as string[] | undefined) ?? [];
                 const seen = new Map<string, string>();
-                for (let i = 0; i < pairs.length; i += 2) {
-                    if (!seen.has(pairs[i].toLowerCase())) seen.set(pairs[i].toLowerCase(), pairs[i]);
+                for (const [name] of this.rawHeadersOut) {
+                    if (!seen.has(name.toLowerCase())) seen.set(name.toLowerCase(), name);
                 }
                 return [...seen.values()];
             },
         });
         return lazy.headersOut;
+    }
+
+    get rawHeadersOut(): [string, string][] {
+        return pairs(native(this.handle, HTTP_OP.headersOut) as string[] | undefined);
     }
 
     get variables(): NginxVariables {
@@ -131,6 +159,21 @@ export class HttpRequest implements NginxHTTPRequest {
             },
         });
         return lazy.variables;
+    }
+
+    get rawVariables(): NginxRawVariables {
+        const lazy = this.lazy;
+        lazy.rawVariables ??= rawVariablesView((name) => native(this.handle, HTTP_OP.variable, name, true) as Buffer | undefined);
+        return lazy.rawVariables;
+    }
+
+    get parent(): NginxHTTPRequest | undefined {
+        const handle = native(this.handle, HTTP_OP.parent) as number | undefined;
+        return handle === undefined ? undefined : new HttpRequest(handle, `${this.subject} (parent request)`, false);
+    }
+
+    get internal(): boolean {
+        return native(this.handle, HTTP_OP.internal) as boolean;
     }
 
     get status(): number {
@@ -172,6 +215,59 @@ export class HttpRequest implements NginxHTTPRequest {
         this.end();
     }
 
+    decline(): void {
+        this.responding('decline');
+        native(this.handle, HTTP_OP.decline);
+        this.end();
+    }
+
+    subrequest(uri: string, options?: NginxSubrequestOptions | string): Promise<NginxHTTPRequest>;
+    subrequest(uri: string, options: NginxSubrequestOptions | string | undefined, callback: ReplyCallback): void;
+    subrequest(uri: string, callback: ReplyCallback): void;
+    subrequest(uri: string, options?: NginxSubrequestOptions | string | ReplyCallback,
+        callback?: ReplyCallback): Promise<NginxHTTPRequest> | void {
+        if (typeof options === 'function') {
+            callback = options;
+            options = undefined;
+        }
+        const opts: NginxSubrequestOptions = typeof options === 'string' ? { args: options } : options ?? {};
+        const body = opts.body === undefined ? undefined : toBody(opts.body);
+        if (opts.detached) {
+            native(this.handle, HTTP_OP.subrequest, uri, opts.args, opts.method, body, true);
+            return;
+        }
+        const reply = awaitHost((token) => native(this.handle, HTTP_OP.subrequest, uri, opts.args, opts.method, body, false, token))
+            .then((handle) => new HttpRequest(handle as number, `subrequest "${uri}" of ${this.subject}`, false));
+        if (callback !== undefined) {
+            const done = callback;
+            reply.then((r) => done(r)).catch((error: unknown) => {
+                logWorker(LogLevel.ERR, `${this.subject}: subrequest "${uri}" callback failed: ${toLogMessage(error)}`);
+            });
+            return;
+        }
+        return reply;
+    }
+
+    get responseBuffer(): Buffer | undefined {
+        return native(this.handle, HTTP_OP.responseBody) as Buffer | undefined;
+    }
+
+    get responseText(): string | undefined {
+        return this.responseBuffer?.toString('utf8');
+    }
+
+    sendBuffer(data: string | Uint8Array, options?: NginxSendBufferOptions): void {
+        native(this.handle, HTTP_OP.sendBuffer, toBody(data ?? ''), options?.last, options?.flush);
+    }
+
+    done(): void {
+        native(this.handle, HTTP_OP.filterDone);
+    }
+
+    setReturnValue(value: string | Uint8Array | number): void {
+        this.returnValue = value;
+    }
+
     private readBody(): Promise<Buffer> {
         const lazy = this.lazy;
         lazy.bodyRead ??= awaitHost((token) => native(this.handle, HTTP_OP.readBody, token)).then((bytes) => {
@@ -194,12 +290,21 @@ export class HttpRequest implements NginxHTTPRequest {
         return body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer;
     }
 
-    get requestText(): string | undefined {
-        return this.views?.body?.toString('utf8');
+    async readRequestForm(): Promise<FormData> {
+        const body = await this.readBody();
+        const type = this.headersIn['content-type'] ?? 'application/x-www-form-urlencoded';
+        return new Response(body, { headers: { 'content-type': type } }).formData();
     }
 
+    /** The body once read (or read before the handler with node_read_request_body on). */
     get requestBuffer(): Buffer | undefined {
-        return this.views?.body;
+        const lazy = this.lazy;
+        lazy.body ??= native(this.handle, HTTP_OP.requestBody) as Buffer | undefined;
+        return lazy.body;
+    }
+
+    get requestText(): string | undefined {
+        return this.requestBuffer?.toString('utf8');
     }
 
     logAt(level: number, message: unknown): void {
@@ -226,7 +331,7 @@ function checkStatus(status: unknown): number {
     return status;
 }
 
-function toBody(data: unknown): string | Uint8Array {
+export function toBody(data: unknown): string | Uint8Array {
     if (typeof data === 'string' || data instanceof Uint8Array) return data;
     if (data instanceof ArrayBuffer) return new Uint8Array(data);
     if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
