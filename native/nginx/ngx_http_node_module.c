@@ -284,18 +284,27 @@ ngx_http_node_uses(ngx_conf_t *cf, ngx_uint_t phases)
 }
 
 
+/*
+ * nginx runs a phase's handlers last registered first; ours go to the front of the list,
+ * so they run after those of the modules before us: in the rewrite phases, after nginx's
+ * own rewrite and return directives (as OpenResty's rewrite_by_lua does).
+ */
 static ngx_int_t
 ngx_http_node_join_phase(ngx_http_core_main_conf_t *cmcf,
     ngx_http_phases phase, ngx_http_handler_pt handler)
 {
+    ngx_array_t          *handlers;
     ngx_http_handler_pt  *h;
 
-    h = ngx_array_push(&cmcf->phases[phase].handlers);
-    if (h == NULL) {
+    handlers = &cmcf->phases[phase].handlers;
+
+    if (ngx_array_push(handlers) == NULL) {
         return NGX_ERROR;
     }
 
-    *h = handler;
+    h = handlers->elts;
+    ngx_memmove(&h[1], &h[0], (handlers->nelts - 1) * sizeof(ngx_http_handler_pt));
+    h[0] = handler;
 
     return NGX_OK;
 }

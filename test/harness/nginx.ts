@@ -127,7 +127,7 @@ export class Nginx {
     }
 
     writeFile(name: string, content: string): void {
-        mkdirSync(dirname(this.path(name)), { recursive: true });
+        mkdirSync(dirname(this.path(name)), { recursive: true, mode: 0o755 });
         writeFileSync(this.path(name), content, { mode: 0o644 });
     }
 
