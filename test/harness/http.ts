@@ -42,7 +42,11 @@ export function request(url: string, options: RequestOptions = {}): Promise<Repl
     });
 }
 
-/** Sends bytes as they are and returns everything the server sent until it closed. */
+/**
+ * Sends bytes as they are and returns everything the server sent until it closed. The
+ * socket stays open for writing (a half-close looks like a client abort to a proxy): ask
+ * for the close with HTTP/1.0 or "Connection: close".
+ */
 export function rawRequest(port: number, text: string, timeoutMs = 10000): Promise<string> {
     return new Promise((resolve, reject) => {
         const socket = new Socket();
@@ -51,6 +55,6 @@ export function rawRequest(port: number, text: string, timeoutMs = 10000): Promi
         socket.on('data', (chunk: Buffer) => chunks.push(chunk));
         socket.on('error', reject);
         socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
-        socket.connect(port, '127.0.0.1', () => socket.end(text));
+        socket.connect(port, '127.0.0.1', () => socket.write(text));
     });
 }
