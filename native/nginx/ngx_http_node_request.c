@@ -1045,11 +1045,6 @@ ngx_http_node_op_read_body(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
         return;
     }
 
-    if (r != r->main) {
-        ngx_node_result_fail(res, "a subrequest has no body of its own");
-        return;
-    }
-
     ctx->body_token = args[0].number;
 
     rc = ngx_http_read_client_request_body(r, ngx_http_node_body_ready);

@@ -6,13 +6,9 @@
 import { existsSync, statSync } from 'node:fs';
 import Module from 'node:module';
 import { isAbsolute, join, resolve as resolvePath } from 'node:path';
-import { pathToFileURL } from 'node:url';
 
 import { HandlerConf, ImportConf, RuntimeConf, where } from './config';
-import { importTypeScript } from './typescript';
-import { isTypeScript } from './typescript-transform';
-
-export type Namespace = Record<string, unknown>;
+import { importFile, Namespace } from './module-import';
 
 export interface LoadedModule {
     conf: ImportConf;
@@ -79,11 +75,6 @@ function describeLoadFailure(imp: ImportConf, file: string, error: unknown, loca
         detail = `threw ${String(error)}`;
     }
     return `node_import "${imp.name}" from "${file}" failed: ${detail}\n  in ${where(imp)}`;
-}
-
-async function importFile(file: string): Promise<Namespace> {
-    if (isTypeScript(file)) return importTypeScript(file);
-    return import(pathToFileURL(file).href) as Promise<Namespace>;
 }
 
 export interface LoadResult {

@@ -110,6 +110,9 @@ export class Nginx {
         // workers run as nginx's default user (nobody): they must reach files and temp dirs
         chmodSync(prefix, 0o755);
         for (const dir of ['conf', 'logs', 'tmp']) mkdirSync(join(prefix, dir), { mode: 0o755 });
+        // where handlers (running as nobody) may write files
+        mkdirSync(join(prefix, 'data'));
+        chmodSync(join(prefix, 'data'), 0o777);
         const instance = new Nginx(prefix, await freePort());
         for (const [name, content] of Object.entries(options.files ?? {})) instance.writeFile(name, content);
         instance.writeFile('conf/nginx.conf', options.conf?.(instance.port) ?? configuration(instance.port, options));

@@ -1,12 +1,13 @@
 /**
- * Module hooks (module.register) for TypeScript ES modules: load turns .ts/.mts into
- * JavaScript; resolve lets `./util.js` and `./util` find `./util.ts` as tsc users write them.
- * CommonJS TypeScript goes to the require hook of typescript.ts instead.
+ * Module hooks (module.register). load turns TypeScript ES modules into JavaScript, and
+ * loads as an ES module a .js file Node would take for CommonJS but that uses import/export
+ * (njs modules do). resolve lets `./util.js` and `./util` find `./util.ts` as tsc users
+ * write them. CommonJS TypeScript goes to the require hook of module-import.ts instead.
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
-import { isTypeScript, transformTypeScript, typeScriptFormat } from './typescript-transform';
+import { hasModuleSyntax, isTypeScript, packageFormat, transformTypeScript } from './module-format';
 
 interface ResolveContext { parentURL?: string; conditions: string[] }
 interface ResolveResult { url: string; format?: string | null; shortCircuit?: boolean }
@@ -39,10 +40,17 @@ export async function resolve(specifier: string, context: ResolveContext, next: 
 }
 
 export async function load(url: string, context: LoadContext, next: NextLoad): Promise<LoadResult> {
-    if (!url.startsWith('file:') || !isTypeScript(url)) return next(url, context);
+    if (!url.startsWith('file:')) return next(url, context);
     const file = fileURLToPath(url);
-    const format = typeScriptFormat(file);
-    if (format === 'commonjs') return { format, shortCircuit: true };
-    const source = transformTypeScript(await readFile(file, 'utf8'), file, format);
-    return { format, source, shortCircuit: true };
+    if (isTypeScript(file)) {
+        const format = packageFormat(file);
+        if (format === 'commonjs') return { format, shortCircuit: true };
+        const source = transformTypeScript(await readFile(file, 'utf8'), file, format);
+        return { format, source, shortCircuit: true };
+    }
+    if (file.endsWith('.js') && packageFormat(file) === 'commonjs') {
+        const source = await readFile(file, 'utf8');
+        if (hasModuleSyntax(source, file)) return { format: 'module', source, shortCircuit: true };
+    }
+    return next(url, context);
 }

@@ -1,6 +1,10 @@
-/** Turning a TypeScript file into JavaScript (type stripping with sucrase, lines preserved). */
+/**
+ * How a file is loaded: CommonJS or ES module, and TypeScript turned into JavaScript (type
+ * stripping with sucrase, lines preserved). Shared by this thread and the module hooks'.
+ */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
+import { Script } from 'node:vm';
 
 type Sucrase = typeof import('sucrase');
 let sucrase: Sucrase | undefined;
@@ -11,11 +15,11 @@ export function isTypeScript(file: string): boolean {
     return /\.(ts|mts|cts)$/.test(file);
 }
 
-/** What Node would decide for a .js file at the same place: .mts/.cts, else package.json "type". */
-export function typeScriptFormat(file: string): ModuleFormat {
+/** What Node decides for a .js (or .ts) file: .mjs/.mts, .cjs/.cts, else package.json "type". */
+export function packageFormat(file: string): ModuleFormat {
     const ext = extname(file);
-    if (ext === '.mts') return 'module';
-    if (ext === '.cts') return 'commonjs';
+    if (ext === '.mts' || ext === '.mjs') return 'module';
+    if (ext === '.cts' || ext === '.cjs') return 'commonjs';
     for (let dir = dirname(file); ; dir = dirname(dir)) {
         const manifest = join(dir, 'package.json');
         if (existsSync(manifest)) {
@@ -27,6 +31,20 @@ export function typeScriptFormat(file: string): ModuleFormat {
             }
         }
         if (dirname(dir) === dir) return 'commonjs';
+    }
+}
+
+/**
+ * Whether CommonJS-by-location source is in fact an ES module (import/export), as njs
+ * modules are: it does not compile as a script for exactly that reason.
+ */
+export function hasModuleSyntax(source: string, file: string): boolean {
+    try {
+        new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file });
+        return false;
+    } catch (error) {
+        return error instanceof SyntaxError &&
+            /Cannot use import statement outside a module|Unexpected token 'export'|import\.meta|await is only valid/.test(error.message);
     }
 }
 

@@ -1,0 +1,114 @@
+/**
+ * A module written for njs runs under ngx-node after renaming js_ to node_ in nginx.conf:
+ * the same requests go to nginx with njs (Debian's libnginx-mod-http-js) and to nginx with
+ * ngx-node, and the answers must match. The one addition on the ngx-node side is
+ * `node_read_request_body on;` (docs/njs-compat.md: njs reads the body before js_content).
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+
+import { Reply, request } from './harness/http';
+import { Nginx, workerUser } from './harness/nginx';
+import { fixture, MODULE } from './harness/paths';
+import { Upstream, upstream } from './harness/upstream';
+
+const NJS_MODULE = '/usr/lib/nginx/modules/ngx_http_js_module.so';
+
+function compatConf(engine: 'njs' | 'node', port: number, backendPort: number): string {
+    let server = readFileSync(fixture('njs-compat/server.conf'), 'utf8')
+        .replaceAll('BACKEND_PORT', String(backendPort))
+        .replace('PORT', String(port));
+    if (engine === 'node') server = server.replace(/\bjs_/g, 'node_');
+    return `${engine === 'njs' ? `load_module ${NJS_MODULE};` : `load_module ${MODULE};`}
+${workerUser()}
+worker_processes 1;
+error_log logs/error.log info;
+pid logs/nginx.pid;
+events { worker_connections 256; }
+http {
+    access_log off;
+    client_body_temp_path tmp/body;
+    proxy_temp_path tmp/proxy;
+    ${engine === 'node' ? 'node_read_request_body on;' : ''}
+    ${server}
+}
+`;
+}
+
+describe('njs compatibility', () => {
+    const servers: Record<'njs' | 'node', Nginx | undefined> = { njs: undefined, node: undefined };
+    let backend: Upstream;
+
+    before(async () => {
+        backend = await upstream((req, res) => {
+            res.setHeader('Content-Type', 'text/plain');
+            res.end(req.url === '/data' ? 'DATA from the backend' : 'UPSTREAM BODY IN CAPITALS');
+        });
+        const script = readFileSync(fixture('njs-compat/compat.js'), 'utf8');
+        for (const engine of ['njs', 'node'] as const) {
+            servers[engine] = await Nginx.start({
+                conf: (port) => compatConf(engine, port, backend.port),
+                files: { 'conf/njs-compat/compat.js': script },
+            });
+        }
+    });
+
+    after(async () => {
+        await backend?.close();
+        const troubles = servers.node?.troubles();
+        await servers.njs?.destroy();
+        await servers.node?.destroy();
+        assert.deepEqual(troubles, []);
+    });
+
+    /** The answer without what differs by nature (the port in Host). */
+    function normalised(reply: Reply, engine: 'njs' | 'node'): string {
+        const port = String(servers[engine]?.port);
+        const headers = ['content-type', 'x-filtered', 'set-cookie', 'location']
+            .map((name) => `${name}: ${JSON.stringify(reply.headers[name])}`)
+            .join('\n');
+        return `${reply.status}\n${headers}\n${reply.text}`.replaceAll(port, 'PORT');
+    }
+
+    async function both(path: string, options: Parameters<typeof request>[1] = {}): Promise<[string, string]> {
+        const answers: string[] = [];
+        for (const engine of ['njs', 'node'] as const) {
+            answers.push(normalised(await request(servers[engine]!.url(path), options), engine));
+        }
+        return [answers[0], answers[1]];
+    }
+
+    const cases: [string, string, Parameters<typeof request>[1]?][] = [
+        ['content handler', '/hello'],
+        ['the request: method, version, args, headers, raw headers, address, Set-Cookie', '/summary?a=1&a=2&b=x%20y', { headers: { 'X-Multi': ['one', 'two'] } }],
+        ['the request body (r.requestText)', '/echo', { method: 'POST', body: 'posted text' }],
+        ['the crypto and querystring modules', '/digest?text=abc'],
+        ['ngx.fetch() with callbacks, not awaited', '/fetched'],
+        ['subrequests, joined', '/joined'],
+        ['an async content handler', '/later'],
+        ['a response in parts, ended from a timer', '/streaming'],
+        ['internalRedirect', '/redirect'],
+        ['js_set and js_var, and writing a variable', '/var'],
+        ['ngx and r logging', '/logs'],
+        ['an error status with error_page', '/not-found'],
+        ['header and body filters on a proxied response', '/filtered/page'],
+    ];
+
+    for (const [what, path, options] of cases) {
+        it(what, async () => {
+            const [njs, node] = await both(path, options);
+            assert.equal(node, njs);
+            assert.doesNotMatch(njs, /^5\d\d/, 'the script works under njs itself');
+        });
+    }
+
+    it('logs the same lines', async () => {
+        for (const engine of ['njs', 'node'] as const) {
+            const log = servers[engine]!.errorLog();
+            for (const line of [/\[info\] .*compat info/, /\[warn\] .*compat warn/, /\[error\] .*compat error/, /\[error\] .*compat ngx\.log/]) {
+                assert.match(log, line, `${engine}: ${line}`);
+            }
+        }
+    });
+});
