@@ -43,6 +43,8 @@ describe('the r object', () => {
         location /bytes { client_max_body_size 10m; node_content main.bytes; }
         location /small { client_max_body_size 1k; node_content main.bodyRefused; }
         location /ngx { node_content main.ngxInfo; }
+        location /form { node_content main.form; }
+        location /raw { node_content main.raw; }
         location /cached { add_header X-Value $counted; return 200 $counted; }
         location /nocache { add_header X-Value $counted_nocache; return 200 $counted_nocache; }
         location /bytes-value { return 200 $bytes_value; }
@@ -214,6 +216,30 @@ describe('the r object', () => {
         await nginx.waitForLog(/client intended to send too large (chunked )?body/);
         const ok = await request(nginx.url('/small'), { body: 'short' });
         assert.equal(ok.text, 'read it');
+    });
+
+    it('reads forms, urlencoded and multipart', async () => {
+        const urlencoded = await request(nginx.url('/form'), {
+            body: 'a=1&b=two+words&c=%C3%A4', headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        });
+        assert.deepEqual(JSON.parse(urlencoded.text), { a: '1', b: 'two words', c: 'ä' });
+        const boundary = 'ngx-node-boundary';
+        const multipart = [
+            `--${boundary}`, 'Content-Disposition: form-data; name="field"', '', 'value',
+            `--${boundary}`, 'Content-Disposition: form-data; name="upload"; filename="a.bin"', 'Content-Type: application/octet-stream', '', 'BINARY',
+            `--${boundary}--`, '',
+        ].join('\r\n');
+        const reply = await request(nginx.url('/form'), {
+            body: multipart, headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}` },
+        });
+        assert.deepEqual(JSON.parse(reply.text), { field: 'value', upload: 'file a.bin application/octet-stream 6' });
+    });
+
+    it('gives raw variables as bytes and raw response headers in order', async () => {
+        const reply = JSON.parse((await request(nginx.url('/raw?v=%FF%00a'))).text);
+        assert.equal(reply.isBuffer, true);
+        assert.deepEqual(reply.rawVariable, [...Buffer.from('%FF%00a')]);
+        assert.deepEqual(reply.out, [['Set-Cookie', 'x=1'], ['Set-Cookie', 'y=2'], ['X-Raw', 'raw']]);
     });
 
     it('exposes ngx', async () => {
