@@ -115,12 +115,20 @@ typedef void (*ngx_node_op_pt)(void *object, unsigned op,
     X(INTERNAL, internal)                                                     \
     X(PREFETCHED, prefetched)         /* (handler, value): async node_set */  \
 
+/* a call from Lua (resty.node): what to call, and its result */
+#define NGX_NODE_LUA_OPS(X)                                                   \
+    X(TARGET, target)                 /* [module, function] */                \
+    X(COMPLETE, complete)             /* (ok, result) */                      \
+
 #define NGX_NODE_WORKER_OP_ENUM(NAME, name)  NGX_NODE_WORKER_OP_##NAME,
+#define NGX_NODE_LUA_OP_ENUM(NAME, name)     NGX_NODE_LUA_OP_##NAME,
 #define NGX_NODE_HTTP_OP_ENUM(NAME, name)    NGX_NODE_HTTP_OP_##NAME,
 
 enum { NGX_NODE_WORKER_OPS(NGX_NODE_WORKER_OP_ENUM) NGX_NODE_WORKER_OP_COUNT };
 
 enum { NGX_NODE_HTTP_OPS(NGX_NODE_HTTP_OP_ENUM) NGX_NODE_HTTP_OP_COUNT };
+
+enum { NGX_NODE_LUA_OPS(NGX_NODE_LUA_OP_ENUM) NGX_NODE_LUA_OP_COUNT };
 
 
 /* handler kinds the runtime dispatches on */
@@ -133,10 +141,13 @@ enum { NGX_NODE_HTTP_OPS(NGX_NODE_HTTP_OP_ENUM) NGX_NODE_HTTP_OP_COUNT };
 #define NGX_NODE_KIND_HTTP_BUFFERED_FILTER  6   /* arg: the whole body */
 #define NGX_NODE_KIND_HTTP_LOG              7
 #define NGX_NODE_KIND_HTTP_PREFETCH         8   /* node_set, awaited before access */
+#define NGX_NODE_KIND_LUA_CALL              9   /* arg: the payload */
+#define NGX_NODE_KIND_LUA_UNLOAD           10   /* arg: the module's name */
 
 /* flags of a call */
 #define NGX_NODE_FLAG_LAST                  1   /* the chunk is the body's last */
 #define NGX_NODE_FLAG_STRING                2   /* give the handler text, not bytes */
+#define NGX_NODE_FLAG_JSON                  4   /* the payload and result are JSON */
 
 
 typedef struct {

@@ -6,6 +6,7 @@
  *   ngx_http_node_filter.c      node_header_filter, node_body_filter
  *   ngx_http_node_subrequest.c  r.subrequest()
  *   ngx_http_node_request.c     the ops behind JavaScript's `r`
+ *   ngx_node_lua.c              calls from OpenResty's Lua (resty.node)
  */
 
 #ifndef NGX_HTTP_NODE_H_INCLUDED
@@ -79,6 +80,10 @@ typedef enum {
 } ngx_http_node_phase_e;
 
 
+/* calls from Lua (ngx_node_lua.c) */
+typedef struct ngx_node_lua_calls_s  ngx_node_lua_calls_t;
+
+
 /* one per request that met a node handler */
 typedef struct {
     ngx_http_request_t   *request;
@@ -131,6 +136,8 @@ typedef struct {
     unsigned              header_held:1;    /* buffered: the header waits */
     unsigned              filter_pending:1; /* buffered: the handler works */
     unsigned              filter_ready:1;   /* buffered: its result is in */
+
+    ngx_node_lua_calls_t *lua;         /* calls made from Lua code */
 } ngx_http_node_ctx_t;
 
 

@@ -138,10 +138,12 @@ ngx_node_module_dir(ngx_cycle_t *cycle, ngx_node_conf_t *ncf)
 }
 
 
+/* Node starts in workers when a directive asks for it; node_path alone does (Lua code
+ * calls modules under it) */
 static ngx_uint_t
 ngx_node_used(ngx_node_conf_t *ncf)
 {
-    return ncf->imports.nelts || ncf->handlers.nelts;
+    return ncf->imports.nelts || ncf->handlers.nelts || ncf->paths.nelts;
 }
 
 

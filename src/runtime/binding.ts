@@ -10,6 +10,7 @@ export interface NativeBinding {
     call(handle: number, op: number, ...args: HostValue[]): unknown;
     workerOps: Record<string, number>;
     httpOps: Record<string, number>;
+    luaOps: Record<string, number>;
 }
 
 const workerOpNames = ['log'] as const;
@@ -22,8 +23,11 @@ const httpOpNames = [
     'filterDone', 'filtered', 'subrequest', 'responseBody', 'parent', 'internal', 'prefetched',
 ] as const;
 
+const luaOpNames = ['target', 'complete'] as const;
+
 export type WorkerOp = (typeof workerOpNames)[number];
 export type HttpOp = (typeof httpOpNames)[number];
+export type LuaOp = (typeof luaOpNames)[number];
 
 function pick<K extends string>(table: Record<string, number>, names: readonly K[], what: string): Record<K, number> {
     const ops = {} as Record<K, number>;
@@ -46,10 +50,12 @@ export let native: NativeBinding['call'] = () => {
 };
 export let WORKER_OP: Record<WorkerOp, number>;
 export let HTTP_OP: Record<HttpOp, number>;
+export let LUA_OP: Record<LuaOp, number>;
 
 export function attach(binding: NativeBinding): void {
     WORKER_OP = pick(binding.workerOps, workerOpNames, 'worker');
     HTTP_OP = pick(binding.httpOps, httpOpNames, 'http');
+    LUA_OP = pick(binding.luaOps, luaOpNames, 'Lua');
     native = binding.call;
 }
 

@@ -8,6 +8,7 @@ import { createDispatcher } from './dispatch';
 import { handlerSlots, resolveHandlers } from './handlers';
 import { loadModules } from './loader';
 import { installConsole, logWorker, LogLevel, toLogMessage } from './log';
+import { LuaCalls } from './lua-calls';
 import { installNgx } from './ngx';
 import { resume } from './pending';
 
@@ -37,5 +38,5 @@ export function start(binding: NativeBinding, confJson: string) {
         logWorker(LogLevel.ALERT, `ngx-node: loading modules failed: ${toLogMessage(error)}`);
     });
 
-    return { dispatch: createDispatcher(slots), resume, ready };
+    return { dispatch: createDispatcher(slots, new LuaCalls(conf)), resume, ready };
 }

@@ -8,6 +8,7 @@ import { HandlerConf, where } from './config';
 import { HttpRequest, Outcome, Phase, toBody } from './http/request';
 import type { Handler } from './loader';
 import { logWorker, LogLevel, toLogMessage } from './log';
+import type { LuaCalls } from './lua-calls';
 
 /** Handler kinds (NGX_NODE_KIND_* of ngx_node_abi.h) */
 const enum Kind {
@@ -20,6 +21,8 @@ const enum Kind {
     HttpBufferedFilter = 6,
     HttpLog = 7,
     HttpPrefetch = 8,
+    LuaCall = 9,
+    LuaUnload = 10,
 }
 
 /** What a dispatch returns (NGX_NODE_DISPATCH_* of ngx_node_abi.h) */
@@ -263,8 +266,14 @@ function dispatchLog(slot: HandlerSlot, handle: number): Dispatch {
     return Dispatch.Done;
 }
 
-export function createDispatcher(slots: HandlerSlot[]) {
+export function createDispatcher(slots: HandlerSlot[], lua: LuaCalls) {
     return function dispatch(kind: number, index: number, handle: number, arg: unknown, flags: number): unknown {
+        if (kind === Kind.LuaCall) {
+            return lua.call(handle, arg instanceof Buffer ? arg : undefined, flags) ? Dispatch.Done : Dispatch.Pending;
+        }
+        if (kind === Kind.LuaUnload) {
+            return lua.unload(String(arg));
+        }
         const slot = slots[index];
         if (slot === undefined) {
             logWorker(LogLevel.ALERT, `ngx-node: no handler number ${index}`);

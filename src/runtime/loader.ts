@@ -37,15 +37,26 @@ export function addSearchPaths(paths: string[]): void {
     (Module as unknown as { _initPaths(): void })._initPaths();
 }
 
+/** Where a relative module path is looked for: node_path directories, then nginx's conf prefix. */
+export function searchDirectories(conf: RuntimeConf): string[] {
+    return [...conf.paths, conf.confPrefix];
+}
+
+/** The places a module path may name, in the order they are tried. */
+export function candidatePaths(path: string, conf: RuntimeConf): string[] {
+    return isAbsolute(path) ? [path] : searchDirectories(conf).map((dir) => resolvePath(dir, path));
+}
+
+export function isFile(file: string): boolean {
+    return existsSync(file) && statSync(file).isFile();
+}
+
 /** Where `node_import path` points: absolute, or the first of node_path dirs and nginx's conf prefix. */
 export function findImportFile(imp: ImportConf, conf: RuntimeConf): string {
-    const candidates = isAbsolute(imp.path)
-        ? [imp.path]
-        : [...conf.paths, conf.confPrefix].map((dir) => resolvePath(dir, imp.path));
-    for (const file of candidates) {
-        if (existsSync(file) && statSync(file).isFile()) return file;
+    for (const file of candidatePaths(imp.path, conf)) {
+        if (isFile(file)) return file;
     }
-    const looked = isAbsolute(imp.path) ? '' : ` (looked in ${[...conf.paths, conf.confPrefix].join(', ')})`;
+    const looked = isAbsolute(imp.path) ? '' : ` (looked in ${searchDirectories(conf).join(', ')})`;
     throw new ConfigurationError(
         `node_import "${imp.path}": file not found${looked}; ` +
         `give an absolute path or add a node_path directory, in ${where(imp)}`);
@@ -64,17 +75,20 @@ function syntaxErrorLocation(error: Error): string | undefined {
  */
 export type SyntaxErrorLocator = (file: string) => string | undefined;
 
-function describeLoadFailure(imp: ImportConf, file: string, error: unknown, locate?: SyntaxErrorLocator): string {
-    let detail: string;
+/** What went wrong importing a file, for the error log: a syntax error's place, else the stack. */
+export function describeImportError(file: string, error: unknown, locate?: SyntaxErrorLocator): string {
     if (error instanceof SyntaxError) {
-        const location = syntaxErrorLocation(error) ?? locate?.(file) ?? file;
-        detail = `SyntaxError: ${error.message} at ${location}`;
-    } else if (error instanceof Error) {
-        detail = error.stack ?? `${error.name}: ${error.message}`;
-    } else {
-        detail = `threw ${String(error)}`;
+        const location = syntaxErrorLocation(error) ?? locate?.(file);
+        return location !== undefined
+            ? `SyntaxError: ${error.message} at ${location}`
+            : `SyntaxError: ${error.message} in ${file} (\`node --check ${file}\` shows the line)`;
     }
-    return `node_import "${imp.name}" from "${file}" failed: ${detail}\n  in ${where(imp)}`;
+    if (error instanceof Error) return error.stack ?? `${error.name}: ${error.message}`;
+    return `threw ${String(error)}`;
+}
+
+function describeLoadFailure(imp: ImportConf, file: string, error: unknown, locate?: SyntaxErrorLocator): string {
+    return `node_import "${imp.name}" from "${file}" failed: ${describeImportError(file, error, locate)}\n  in ${where(imp)}`;
 }
 
 export interface LoadResult {
@@ -104,7 +118,8 @@ export async function loadModules(conf: RuntimeConf, locate?: SyntaxErrorLocator
     return { modules, errors };
 }
 
-function functionNames(ns: Namespace): string[] {
+/** The functions a module offers: its named exports and the methods of its default export. */
+export function functionNames(ns: Namespace): string[] {
     const names = new Set<string>();
     const add = (source: unknown) => {
         if (typeof source !== 'object' && typeof source !== 'function' || source === null) return;
@@ -115,6 +130,21 @@ function functionNames(ns: Namespace): string[] {
     add(ns);
     add(ns.default);
     return [...names].sort();
+}
+
+/**
+ * An export by name: a named export, else a property of the default export — then `holder`
+ * is the default export, the `this` of a method call.
+ */
+export function findExport(ns: Namespace, name: string): { value: unknown; holder: unknown } {
+    if (Object.prototype.hasOwnProperty.call(ns, name) && ns[name] !== undefined) {
+        return { value: ns[name], holder: undefined };
+    }
+    const fallback = ns.default;
+    if ((typeof fallback === 'object' || typeof fallback === 'function') && fallback !== null) {
+        return { value: (fallback as Namespace)[name], holder: fallback };
+    }
+    return { value: undefined, holder: undefined };
 }
 
 /** Finds `module.function`: a named export, or a property of the default export. */
@@ -130,17 +160,9 @@ export function resolveHandler(conf: HandlerConf, modules: Map<string, LoadedMod
             ? `${subject}: module "${moduleName}" failed to load (see the error above), in ${where(conf)}`
             : `${subject}: no module is imported as "${moduleName}"; add "node_import ${moduleName} from <file>;", in ${where(conf)}`);
     }
-    const ns = mod.namespace;
-    const fallback = ns.default;
-    let holder: unknown = undefined;
-    let value: unknown = exportName !== 'default' && Object.prototype.hasOwnProperty.call(ns, exportName)
-        ? ns[exportName] : undefined;
-    if (value === undefined && (typeof fallback === 'object' || typeof fallback === 'function') && fallback !== null) {
-        value = (fallback as Namespace)[exportName];
-        holder = fallback;
-    }
+    const { value, holder } = findExport(mod.namespace, exportName);
     if (value === undefined) {
-        const available = functionNames(ns);
+        const available = functionNames(mod.namespace);
         throw new ConfigurationError(
             `${subject}: module "${moduleName}" (${mod.file}) has no export "${exportName}"` +
             `${available.length ? `; it exports ${available.join(', ')}` : ''}, in ${where(conf)}`);

@@ -43,22 +43,30 @@ function registerModuleHooks(): void {
     moduleHooksRegistered = true;
 }
 
-async function importTypeScript(file: string): Promise<Namespace> {
+async function importCommonTypeScript(file: string): Promise<Namespace> {
     installRequireHook();
-    if (packageFormat(file) === 'commonjs') {
-        const exports = require(file) as unknown;
-        const named = typeof exports === 'object' && exports !== null ? exports as Namespace : {};
-        return { ...named, default: exports };
-    }
-    registerModuleHooks();
-    return import(pathToFileURL(file).href) as Promise<Namespace>;
+    const exports = require(file) as unknown;
+    const named = typeof exports === 'object' && exports !== null ? exports as Namespace : {};
+    // `export default` compiles to exports.default, marked by __esModule
+    const { __esModule: compiledModule, ...rest } = named;
+    return compiledModule === true ? rest : { ...rest, default: exports };
 }
 
-/** Imports a file; the namespace looks as import() would give it. */
-export function importFile(file: string): Promise<Namespace> {
-    if (isTypeScript(file)) return importTypeScript(file);
-    if (file.endsWith('.js') && packageFormat(file) === 'commonjs' && hasModuleSyntax(readFileSync(file, 'utf8'), file)) {
+/**
+ * Imports a file; the namespace looks as import() would give it. With `fresh`, the file is
+ * imported anew (its own code: what it imports stays cached).
+ */
+export function importFile(file: string, fresh?: number): Promise<Namespace> {
+    if (fresh !== undefined) {
+        // Node caches a CommonJS file by name, an ES module by URL
+        delete require.cache[file];
+    }
+    if (isTypeScript(file) && packageFormat(file) === 'commonjs') return importCommonTypeScript(file);
+    if (isTypeScript(file) || (file.endsWith('.js') && packageFormat(file) === 'commonjs' &&
+        hasModuleSyntax(readFileSync(file, 'utf8'), file))) {
+        installRequireHook();
         registerModuleHooks();
     }
-    return import(pathToFileURL(file).href) as Promise<Namespace>;
+    const url = pathToFileURL(file).href + (fresh === undefined ? '' : `?ngx-node-reload=${fresh}`);
+    return import(url) as Promise<Namespace>;
 }
