@@ -1,11 +1,13 @@
 /**
- * npm run bench [-- --quick] [--rounds N] [--seconds S] [--connections C] [--update-readme]
+ * npm run bench [-- --quick] [--rounds N] [--seconds S] [--connections C] [--groups a,b]
+ *                 [--cases-only | --bridge-only] [--update-readme]
  *
  * Every case of bench/cases.ts in interleaved rounds against one nginx (one worker on CPU 0,
- * wrk on CPU 1), then 10 000 pending async requests, then memory and start-up. Prints the
- * tables and writes them to bench/results/<date>.md.
+ * wrk on CPU 1), then 10 000 pending async requests, then OpenResty's Lua calling Node
+ * (bench/lua-bridge.ts), then memory and start-up. Prints the tables and writes them to
+ * bench/results/<date>.md.
  */
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { ChildProcess, spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -17,6 +19,8 @@ import { ROOT } from '../test/harness/paths';
 import { Case, casePath, Group, groups } from './cases';
 import { ConcurrencyResult, pendingRequests } from './concurrency';
 import { benchConf } from './conf';
+import { BridgeSamples, bridgeTable, bridgeTargets, measureLuaBridge } from './lua-bridge';
+import { startNodeServer } from './node-server';
 import { processCpuNanos } from './proc';
 import { groupTable, pendingTable, Samples, startupTable, targets, targetsTable } from './report';
 import { measureStartup, StartupResult } from './startup';
@@ -26,8 +30,10 @@ interface Options {
     quick: boolean;
     /** the groups to run; all by default */
     groups: Group[];
-    /** leave out the pending-requests and memory/start-up parts */
+    /** leave out the pending-requests, Lua-bridge and memory/start-up parts */
     casesOnly: boolean;
+    /** only the Lua-bridge part */
+    bridgeOnly: boolean;
     rounds: number;
     seconds: number;
     warmupSeconds: number;
@@ -50,6 +56,7 @@ function parseOptions(argv: string[]): Options {
         quick,
         groups: selected,
         casesOnly: argv.includes('--cases-only'),
+        bridgeOnly: argv.includes('--bridge-only'),
         rounds: value('--rounds', 3),
         seconds: value('--seconds', quick ? 1 : 10),
         warmupSeconds: quick ? 1 : 2,
@@ -131,15 +138,6 @@ async function verify(nginx: Nginx, token: string, order: string): Promise<void>
     }
 }
 
-function startSidecar(socket: string): Promise<ChildProcess> {
-    const child = spawn('taskset', ['-c', '0', join(ROOT, 'build', 'ngx-node'), join(ROOT, 'bench', 'handlers', 'sidecar.mjs'), socket],
-        { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    return new Promise((resolve, reject) => {
-        child.once('message', () => resolve(child));
-        child.once('exit', (code) => reject(new Error(`the sidecar exited with ${code}`)));
-    });
-}
-
 function versions(): string {
     const text = (cmd: string, args: string[]) => {
         const r = spawnSync(cmd, args, { encoding: 'utf8' });
@@ -174,28 +172,55 @@ async function runRounds(nginx: Nginx, sidecar: ChildProcess, options: Options, 
     return samples;
 }
 
-function markdown(options: Options, samples: Samples, pending: { engine: string; result: ConcurrencyResult }[], startup: StartupResult | undefined, command: string): string {
+interface Results {
+    samples: Samples;
+    pending: { engine: string; result: ConcurrencyResult }[];
+    bridge?: BridgeSamples;
+    startup?: StartupResult;
+}
+
+function markdown(options: Options, results: Results, command: string): string {
+    const { samples, pending, bridge, startup } = results;
     const date = new Date().toISOString().slice(0, 10);
     const node = pending.find((p) => p.engine === 'ngx-node');
     const baseline = pending.find((p) => p.engine.startsWith('Lua'));
-    return [
-        `# ngx-node benchmark, ${date}`,
-        '',
+    const wrkRun = options.bridgeOnly ? [] : [
         `\`${command}\`: ${options.rounds} interleaved rounds of ${options.seconds} s per case (medians across rounds; ratios are taken ` +
         `within a round, then the median); nginx with one worker pinned to CPU 0 (\`worker_cpu_affinity\`), the sidecar on CPU 0 too, ` +
         `wrk \`-t1 -c${options.connections}\` pinned to CPU 1; loopback only. Worker CPU µs/req is the worker's CPU time (all its threads, ` +
         'plus the sidecar\'s for sidecar cases) per request.',
         '',
+    ];
+    return [
+        `# ngx-node benchmark, ${date}`,
+        '',
+        ...wrkRun,
         versions(),
         '',
-        ...options.groups.flatMap((group) => [`## ${group.title}`, '', groupTable(group, samples), '']),
+        ...options.groups.filter(() => !options.bridgeOnly).flatMap((group) => [`## ${group.title}`, '', groupTable(group, samples), '']),
         ...(pending.length ? [`## ${options.pending} pending requests, each awaiting a 1 s timer`, '', pendingTable(pending), ''] : []),
+        ...(bridge ? [
+            '## OpenResty\'s Lua calling Node.js: resty.node against a unix socket',
+            '',
+            `Echo round trips in a loop inside one request (${options.rounds} interleaved rounds of ${bridgeSeconds(options)} s per cell, ` +
+            'medians), nginx\'s worker on CPU 0, the echo servers (Node on a unix socket, 4-byte length-prefixed frames) on CPU 0 or CPU 1.',
+            '',
+            bridgeTable(bridge),
+            '',
+        ] : []),
         ...(startup ? ['## Memory and start-up', '', startupTable(startup), ''] : []),
         '## Targets',
         '',
-        targetsTable(targets(samples, node?.result, baseline?.result, startup)),
+        targetsTable([
+            ...(options.bridgeOnly ? [] : targets(samples, node?.result, baseline?.result, startup)),
+            ...(bridge ? bridgeTargets(bridge) : []),
+        ]),
         '',
     ].join('\n');
+}
+
+function bridgeSeconds(options: Options): number {
+    return options.quick ? 0.5 : 2;
 }
 
 function updateReadme(table: string, command: string): void {
@@ -209,15 +234,12 @@ function updateReadme(table: string, command: string): void {
         `\nLatest run (\`${command}\`):\n\n${body}\n` + readme.slice(readme.indexOf(end)));
 }
 
-async function main(): Promise<void> {
-    const options = parseOptions(process.argv.slice(2));
-    const command = `npm run bench${options.quick ? ' -- --quick' : ''}`;
-    const scratch = mkdtempSync(join(tmpdir(), 'ngx-node-bench-'));
-    chmodSync(scratch, 0o755);
+/** The wrk cases, then (unless --cases-only) pending requests per engine. */
+async function runHttpParts(options: Options, scratch: string): Promise<Pick<Results, 'samples' | 'pending'>> {
     const socket = join(scratch, 'sidecar.sock');
     const token = benchToken();
     const order = benchOrder();
-    const sidecar = await startSidecar(socket);
+    const sidecar = await startNodeServer('sidecar.mjs', socket, 0);
     let nginx: Nginx | undefined;
     try {
         nginx = await Nginx.start({ conf: (port) => benchConf({ port, sidecarSocket: socket }) });
@@ -229,7 +251,7 @@ async function main(): Promise<void> {
 
         // each engine on a fresh worker: the first burst is what a worker pays for that many
         // requests (its allocator pools and heap grow, then stay)
-        const pending: { engine: string; result: ConcurrencyResult }[] = [];
+        const pending: Results['pending'] = [];
         const engines = [['ngx-node', 'node'], ['njs', 'njs'], ['Lua `ngx.sleep` (no JavaScript: nginx\'s own cost)', 'lua']] as const;
         for (const [engine, path] of options.casesOnly ? [] : engines) {
             process.stderr.write(`bench: ${options.pending} pending requests (${path})\n`);
@@ -242,21 +264,37 @@ async function main(): Promise<void> {
                 await fresh.destroy();
             }
         }
+        return { samples, pending };
+    } finally {
+        await nginx?.destroy();
+        sidecar.kill('SIGTERM');
+    }
+}
 
-        let startup: StartupResult | undefined;
+async function main(): Promise<void> {
+    const options = parseOptions(process.argv.slice(2));
+    const flags = [options.quick ? '--quick' : '', options.bridgeOnly ? '--bridge-only' : ''].filter(Boolean);
+    const command = `npm run bench${flags.length ? ` -- ${flags.join(' ')}` : ''}`;
+    const scratch = mkdtempSync(join(tmpdir(), 'ngx-node-bench-'));
+    chmodSync(scratch, 0o755);
+    try {
+        const results: Results = options.bridgeOnly ? { samples: {}, pending: [] } : await runHttpParts(options, scratch);
         if (!options.casesOnly) {
+            process.stderr.write('bench: OpenResty Lua calling Node.js\n');
+            results.bridge = await measureLuaBridge(options.rounds, bridgeSeconds(options), scratch);
+        }
+        if (!options.casesOnly && !options.bridgeOnly) {
             process.stderr.write('bench: memory and start-up\n');
-            startup = await measureStartup(options.starts);
+            results.startup = await measureStartup(options.starts);
         }
 
-        const report = markdown(options, samples, pending, startup, command);
-        const file = join(ROOT, 'bench', 'results', `${new Date().toISOString().slice(0, 10)}${options.quick ? '-quick' : ''}.md`);
+        const report = markdown(options, results, command);
+        const suffix = options.bridgeOnly ? '-lua-bridge' : options.quick ? '-quick' : '';
+        const file = join(ROOT, 'bench', 'results', `${new Date().toISOString().slice(0, 10)}${suffix}.md`);
         writeFileSync(file, report);
         process.stdout.write(`${report}\nbench: written to ${file}\n`);
         if (options.updateReadme) updateReadme(report, command);
     } finally {
-        await nginx?.destroy();
-        sidecar.kill('SIGTERM');
         rmSync(scratch, { recursive: true, force: true });
     }
 }
