@@ -55,9 +55,9 @@ load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;`,
         assert.deepEqual(troubles, []);
     });
 
-    it('calls synchronous functions, plain and on a TypeScript default export', async () => {
+    it('calls synchronous functions: named exports, a TypeScript default export, any name', async () => {
         const reply = await request(nginx.url('/sync'));
-        assert.equal(reply.text, 'true hello from Lua\ntrue 4\ntrue -1\ntrue hello, lua\n');
+        assert.equal(reply.text, 'true hello from Lua\ntrue 4\ntrue -1\ntrue hello, lua\ntrue a function named timeout\ntrue by name\n');
     });
 
     it('waits for asynchronous functions', async () => {
@@ -88,7 +88,7 @@ load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;`,
         const lines = reply.text.trimEnd().split('\n');
         assert.equal(lines[0], 'false RangeError: the test asked for an error');
         assert.equal(lines[1], 'false Error: the test asked for a rejection');
-        assert.match(lines[2], /^false TypeError: module "demo\/echo" has no function "missing"; it has answersLate, cyclic, echo, /);
+        assert.match(lines[2], /^false TypeError: module "demo\/echo" has no function "missing"; it has answersLate, cyclic, echo, echoLater, /);
         assert.match(lines[3], /^false TypeError: module "demo\/echo" has no function "notAFunction"/);
         assert.match(lines[4], /^false Error: no module "no\/such\/module" \(looked in .*fixtures\/lua/);
         assert.match(lines[5], /^false SyntaxError: Unexpected end of input in \/.*fixtures\/lua\/demo\/broken\.mjs/);

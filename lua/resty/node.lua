@@ -46,6 +46,9 @@ int ngx_node_lua_unload(void *r, const char *module, size_t module_len,
 ]]
 
 
+-- a module object's own fields, under keys no function name can take
+local NAME, TIMEOUT = 1, 2
+
 local PENDING, OK = 0, 1
 local WAIT, ANSWERED = 0, -5   -- NGX_OK, NGX_DECLINED
 
@@ -67,7 +70,7 @@ local function call(self, fn, payload, json, timeout)
                       .. "phase or an ngx.timer callback"
     end
 
-    local wait = tonumber(timeout or self.timeout)
+    local wait = tonumber(timeout or self[TIMEOUT])
     if not wait or wait < 0 then
         return false, "resty.node: the timeout must be a number of seconds, "
                       .. "not " .. tostring(timeout)
@@ -77,7 +80,7 @@ local function call(self, fn, payload, json, timeout)
         payload = tostring(payload)
     end
 
-    C.ngx_node_lua_call(r, self.name, #self.name, fn, #fn, payload,
+    C.ngx_node_lua_call(r, self[NAME], #self[NAME], fn, #fn, payload,
                         payload and #payload or 0, json and 1 or 0, result)
 
     if result.status == PENDING then
@@ -92,10 +95,10 @@ local function call(self, fn, payload, json, timeout)
             if not ok then
                 C.ngx_node_lua_finish(r, id)
                 if err == "timeout" then
-                    return false, "resty.node: " .. self.name .. ":" .. fn
+                    return false, "resty.node: " .. self[NAME] .. ":" .. fn
                                   .. "() did not answer within " .. wait .. "s"
                 end
-                return false, "resty.node: " .. self.name .. ":" .. fn
+                return false, "resty.node: " .. self[NAME] .. ":" .. fn
                               .. "() is asynchronous and this phase cannot "
                               .. "wait for it (" .. tostring(err) .. "); call "
                               .. "it from rewrite, access or content, or in "
@@ -104,7 +107,7 @@ local function call(self, fn, payload, json, timeout)
 
         elseif rc ~= ANSWERED then
             C.ngx_node_lua_finish(r, id)
-            return false, "resty.node: cannot wait for " .. self.name .. ":"
+            return false, "resty.node: cannot wait for " .. self[NAME] .. ":"
                           .. fn .. "() (see the error log)"
         end
 
@@ -135,7 +138,7 @@ function _M.load(name, opts)
               .. "seconds, not " .. tostring(timeout), 2)
     end
 
-    return setmetatable({ name = name, timeout = timeout }, mt)
+    return setmetatable({ [NAME] = name, [TIMEOUT] = timeout }, mt)
 end
 
 
@@ -160,7 +163,7 @@ function methods.call_json(self, fn, value, timeout)
     local decoded
     decoded, err = cjson.decode(res)
     if decoded == nil then
-        return false, "resty.node: " .. self.name .. ":" .. fn
+        return false, "resty.node: " .. self[NAME] .. ":" .. fn
                       .. "() did not answer JSON: " .. tostring(err)
     end
 
@@ -179,7 +182,7 @@ function methods.unload(self)
         return false, "resty.node: no request here"
     end
 
-    C.ngx_node_lua_unload(r, self.name, #self.name, result)
+    C.ngx_node_lua_unload(r, self[NAME], #self[NAME], result)
 
     if result.status ~= OK then
         return false, ffi_string(result.data, result.len)

@@ -65,7 +65,10 @@ export class LuaCalls {
             const file = this.find(name);
             const loading = importFile(file, reloadable ? ++this.reloads : undefined);
             const created: LuaModule = { file, reloadable, loading };
-            loading.then((namespace) => { created.namespace = namespace; }, () => this.modules.delete(name));
+            // a failed import is tried again at the next call
+            loading.then((namespace) => { created.namespace = namespace; }, () => {
+                if (this.modules.get(name) === created) this.modules.delete(name);
+            });
             mod = created;
             this.modules.set(name, mod);
         }
