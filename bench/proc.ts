@@ -16,14 +16,25 @@ export function processCpuNanos(pid: number): number {
 
 export interface Memory {
     rssKB: number;
-    privateKB: number;
+    /**
+     * Pages this process wrote and nobody else maps (heaps, V8, data): what one more worker
+     * costs. Clean private pages are left out: they are file pages (libnode's code) that count
+     * as private only while no other process maps the same file, and become shared as soon as
+     * a second worker starts.
+     */
+    privateDirtyKB: number;
+    /** Clean file pages, such as libraries' code: shared between workers, reclaimable */
+    fileCleanKB: number;
     pssKB: number;
 }
 
 export function memory(pid: number): Memory {
     const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
     const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0);
-    return { rssKB: kb('Rss'), privateKB: kb('Private_Clean') + kb('Private_Dirty'), pssKB: kb('Pss') };
+    return {
+        rssKB: kb('Rss'), privateDirtyKB: kb('Private_Dirty'),
+        fileCleanKB: kb('Private_Clean') + kb('Shared_Clean'), pssKB: kb('Pss'),
+    };
 }
 
 export function rssKB(pid: number): number {
