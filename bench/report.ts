@@ -117,7 +117,7 @@ export function startupTable(startup: StartupResult): string {
         ...startup.footprints.map((f) => `| ${f.variant === 'nginx' ? 'no module' : f.variant === 'njs' ? 'njs' : 'ngx-node'} | ` +
             `${mb(f.worker.rssKB)} | ${mb(f.worker.privateDirtyKB)} | ${mb(f.worker.fileCleanKB)} | ${mb(f.worker.pssKB)} | ${mb(f.master.rssKB)} | ${f.masterMapsLibnode ? 'yes' : 'no'} |`)];
     rows.push('', 'Private (written): pages the worker wrote that no other process maps, what each further worker adds. ' +
-        'Clean file pages are code read from libraries (libnode alone is about 33 MB of them); they live once in the page cache ' +
+        'Clean file pages are code read from libraries (for ngx-node, mostly libnode); they live once in the page cache ' +
         'for every worker that maps them, and PSS divides them among those workers.');
     if (startup.workerStartMs.length) {
         rows.push('', `Worker start (Node.js init, runtime, modules; "ngx-node: Node.js started in N ms"): ` +
