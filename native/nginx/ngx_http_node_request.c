@@ -1227,14 +1227,6 @@ ngx_http_node_op_set_args(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
 
 
 static void
-ngx_http_node_op_send_buffer(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
-    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
-{
-    ngx_http_node_send_buffer(r, ctx, args, nargs, res);
-}
-
-
-static void
 ngx_http_node_op_filter_done(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
     const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
 {
@@ -1245,22 +1237,6 @@ ngx_http_node_op_filter_done(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
     }
 
     ctx->filter_done = 1;
-}
-
-
-static void
-ngx_http_node_op_filtered(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
-    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
-{
-    ngx_http_node_filtered(r, ctx, args, nargs, res);
-}
-
-
-static void
-ngx_http_node_op_subrequest(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
-    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
-{
-    ngx_http_node_subrequest(r, ctx, args, nargs, res);
 }
 
 
@@ -1357,10 +1333,10 @@ static ngx_http_node_op_pt  ngx_http_node_ops[NGX_NODE_HTTP_OP_COUNT] = {
     [NGX_NODE_HTTP_OP_DECLINE] = ngx_http_node_op_decline,
     [NGX_NODE_HTTP_OP_SET_URI] = ngx_http_node_op_set_uri,
     [NGX_NODE_HTTP_OP_SET_ARGS] = ngx_http_node_op_set_args,
-    [NGX_NODE_HTTP_OP_SEND_BUFFER] = ngx_http_node_op_send_buffer,
+    [NGX_NODE_HTTP_OP_SEND_BUFFER] = ngx_http_node_send_buffer,
     [NGX_NODE_HTTP_OP_FILTER_DONE] = ngx_http_node_op_filter_done,
-    [NGX_NODE_HTTP_OP_FILTERED] = ngx_http_node_op_filtered,
-    [NGX_NODE_HTTP_OP_SUBREQUEST] = ngx_http_node_op_subrequest,
+    [NGX_NODE_HTTP_OP_FILTERED] = ngx_http_node_filtered,
+    [NGX_NODE_HTTP_OP_SUBREQUEST] = ngx_http_node_subrequest,
     [NGX_NODE_HTTP_OP_RESPONSE_BODY] = ngx_http_node_op_response_body,
     [NGX_NODE_HTTP_OP_PARENT] = ngx_http_node_op_parent,
     [NGX_NODE_HTTP_OP_INTERNAL] = ngx_http_node_op_internal,
