@@ -1,5 +1,6 @@
 -- content_by_lua handlers of the benchmark (OpenResty's Lua on Debian's packages); the same
--- steps as logic.mjs. HMAC-SHA256 comes from lua-luaossl (OpenSSL), base64url from lua-resty-core.
+-- steps as logic.mjs (JWT), transform.mjs and routing.mjs. HMAC-SHA256 comes from lua-luaossl
+-- (OpenSSL), base64url from lua-resty-core.
 local hmac = require "openssl.hmac"
 local b64 = require "ngx.base64"
 local cjson = require "cjson.safe"
@@ -83,7 +84,7 @@ function _M.transform()
     }), "application/json")
 end
 
--- routing: the same rules, FNV-1a and ring as logic.mjs
+-- routing: the same rules, FNV-1a and ring as routing.mjs
 local bit = require "bit"
 local ROUTES = {}
 for i = 0, 299 do

@@ -1,5 +1,10 @@
 // node_content / node_set handlers of the benchmark.
-import { route, transformOrder, verifyJwt } from './logic.mjs';
+import { verifyJwt } from './logic.mjs';
+import routes from './routing.mjs';
+import transformer from './transform.mjs';
+
+const { route } = routes;
+const { transformOrder } = transformer;
 
 const HELLO = 'hello\n';
 

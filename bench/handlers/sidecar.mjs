@@ -3,7 +3,10 @@
 import { createServer } from 'node:http';
 import { chmodSync, rmSync } from 'node:fs';
 
-import { transformOrder, verifyJwt } from './logic.mjs';
+import { verifyJwt } from './logic.mjs';
+import transformer from './transform.mjs';
+
+const { transformOrder } = transformer;
 
 const socket = process.argv[2];
 
