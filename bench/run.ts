@@ -14,7 +14,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { request } from '../test/harness/http';
-import { Nginx, sleep } from '../test/harness/nginx';
+import { Nginx } from '../test/harness/nginx';
 import { ROOT } from '../test/harness/paths';
 import { Case, casePath, Group, groups } from './cases';
 import { ConcurrencyResult, pendingRequests } from './concurrency';
