@@ -144,6 +144,16 @@ typedef struct {
 extern ngx_module_t  ngx_http_node_module;
 
 
+/*
+ * The context's events carry the request's connection in ev->data, as nginx's debug log
+ * expects of every event (it prints the connection's fd); their handlers find the
+ * context from the event itself.
+ */
+#define ngx_http_node_event_ctx(ev, field)                                    \
+    ((ngx_http_node_ctx_t *) ((u_char *) (ev)                                 \
+                              - offsetof(ngx_http_node_ctx_t, field)))
+
+
 /* ngx_http_node_handlers.c */
 ngx_http_node_ctx_t *ngx_http_node_ctx(ngx_http_request_t *r);
 ngx_int_t ngx_http_node_running(ngx_http_request_t *r, ngx_int_t handler);

@@ -30,7 +30,10 @@ ngx_http_node_filter_call(ngx_http_node_ctx_t *ctx, ngx_uint_t kind,
 {
     ngx_node_value_t  ret;
 
-    if (ngx_node_call(kind, handler, ctx->handle, arg, flags, &ret) != NGX_OK) {
+    if (ngx_node_call(ctx->request->connection->log, kind, handler,
+                      ctx->handle, arg, flags, &ret)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -398,7 +401,7 @@ ngx_http_node_filter_wake_handler(ngx_event_t *ev)
     ngx_http_request_t   *r;
     ngx_http_node_ctx_t  *ctx;
 
-    ctx = ev->data;
+    ctx = ngx_http_node_event_ctx(ev, filter_wake);
     r = ctx->request;
     c = r->connection;
 
@@ -419,7 +422,7 @@ ngx_http_node_filter_timeout_handler(ngx_event_t *ev)
     ngx_node_handler_t const  *h;
     ngx_http_node_loc_conf_t  *nlcf;
 
-    ctx = ev->data;
+    ctx = ngx_http_node_event_ctx(ev, filter_timeout);
     nlcf = ngx_http_get_module_loc_conf(ctx->request, ngx_http_node_module);
     h = ngx_node_handler(nlcf->body_filter);
 
@@ -612,7 +615,7 @@ ngx_http_node_buffered_filter(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
     /* the whole body is here */
 
     ctx->filter_wake.handler = ngx_http_node_filter_wake_handler;
-    ctx->filter_wake.data = ctx;
+    ctx->filter_wake.data = r->connection;
     ctx->filter_wake.log = r->connection->log;
 
     ctx->filter_pending = 1;
@@ -646,7 +649,7 @@ ngx_http_node_buffered_filter(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
     /* the handler works; the request waits, holding the response */
 
     ctx->filter_timeout.handler = ngx_http_node_filter_timeout_handler;
-    ctx->filter_timeout.data = ctx;
+    ctx->filter_timeout.data = r->connection;
     ctx->filter_timeout.log = r->connection->log;
     ngx_add_timer(&ctx->filter_timeout, nlcf->timeout);
 

@@ -48,11 +48,15 @@ ngx_node_loop_start(ngx_cycle_t *cycle, const ngx_node_bridge_t *bridge)
     ngx_node_loop_conn = c;
 
     /* fact 5: the loop's timer must not keep a quitting worker alive */
+    /* every event needs data and log: nginx's debug log prints the fd of
+     * ev->data's connection (fact 16) */
     ngx_node_loop_timer.handler = ngx_node_loop_run;
+    ngx_node_loop_timer.data = c;
     ngx_node_loop_timer.log = cycle->log;
     ngx_node_loop_timer.cancelable = 1;
 
     ngx_node_loop_soon.handler = ngx_node_loop_run;
+    ngx_node_loop_soon.data = c;
     ngx_node_loop_soon.log = cycle->log;
 
     ngx_node_loop_schedule();

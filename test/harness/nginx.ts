@@ -69,11 +69,22 @@ export function workerUser(): string {
     return '';
 }
 
+/**
+ * The error_log level of every test nginx: info, or what NGX_NODE_TEST_LOG_LEVEL says (the suite
+ * runs once more with "debug", so that nginx's debug logging of our events and timers is exercised).
+ */
+export const LOG_LEVEL = process.env.NGX_NODE_TEST_LOG_LEVEL ?? 'info';
+
+/** A configuration's error_log lines at the suite's level. */
+function withLogLevel(conf: string): string {
+    return conf.replace(/^(\s*error_log\s+\S+)\s+\w+\s*;/gm, `$1 ${LOG_LEVEL};`);
+}
+
 export function configuration(port: number, options: NginxOptions): string {
     return `load_module ${MODULE};
 ${workerUser()}
 worker_processes ${options.workers ?? 1};
-error_log logs/error.log info;
+error_log logs/error.log ${LOG_LEVEL};
 pid logs/nginx.pid;
 ${options.main ?? ''}
 events { worker_connections 1024; }
@@ -115,7 +126,7 @@ export class Nginx {
         chmodSync(join(prefix, 'data'), 0o777);
         const instance = new Nginx(prefix, await freePort());
         for (const [name, content] of Object.entries(options.files ?? {})) instance.writeFile(name, content);
-        instance.writeFile('conf/nginx.conf', options.conf?.(instance.port) ?? configuration(instance.port, options));
+        instance.writeFile('conf/nginx.conf', withLogLevel(options.conf?.(instance.port) ?? configuration(instance.port, options)));
         return instance;
     }
 
