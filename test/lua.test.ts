@@ -21,7 +21,8 @@ describe('OpenResty bridge (resty.node)', () => {
         nginx = await Nginx.start({
             main: `
 load_module /usr/lib/nginx/modules/ndk_http_module.so;
-load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;`,
+load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;
+node_cpu_timeout 300ms;`,
             http: `
     lua_package_path "${ROOT}/lua/?.lua;${fixture('lua')}/?.lua;;";
     lua_shared_dict results 1m;
@@ -35,6 +36,7 @@ load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;`,
         location /binary { ${lua('binary')} }
         location /errors { ${lua('errors')} }
         location /timeout { ${lua('timeout')} }
+        location /runaway { ${lua('runaway')} }
         location /concurrent { ${lua('concurrent')} }
         location /killed { ${lua('killed')} }
         location /abandoned { ${lua('abandoned')} }
@@ -81,6 +83,14 @@ load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;`,
         const reply = await request(nginx.url('/binary'), { body: bytes });
         assert.equal(reply.status, 200, reply.text);
         assert.deepEqual(reply.body, Buffer.from(bytes).reverse());
+    });
+
+    it('stops a function that runs away (node_cpu_timeout): false and where', async () => {
+        const lines = (await request(nginx.url('/runaway'))).text.trimEnd().split('\n');
+        const stopped = /ran longer than node_cpu_timeout \(300 ms\) and was stopped at spins \(.*fixtures\/lua\/demo\/echo\.mjs:\d+:\d+\)/;
+        assert.match(lines[0], new RegExp(`^false ${stopped.source}$`));
+        assert.equal(lines[1], 'true still here');
+        assert.match(nginx.errorLog(), new RegExp(`\\[error\\].*resty\\.node: demo/echo:spins\\(\\) ${stopped.source}`));
     });
 
     it('gives errors back as false and a message, with the stack in the error log', async () => {

@@ -119,6 +119,6 @@ describe('modules', () => {
         assert.equal(info.readSelf, true);
         // old space 96 MB plus the young generation; the default would be 2 GB or more
         assert.ok(info.heapLimitMB >= 96 && info.heapLimitMB <= 200, `heap limit ${info.heapLimitMB} MB`);
-        assert.deepEqual(info.execArgv, ['--max-old-space-size=96']);
+        assert.ok(info.execArgv.includes('--max-old-space-size=96'), `execArgv ${info.execArgv}`);
     });
 });

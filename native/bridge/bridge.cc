@@ -5,6 +5,7 @@
 #include <node.h>
 #include <uv.h>
 
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 
@@ -12,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "execution_guard.h"
 #include "handles.h"
 #include "ngx_node_abi.h"
 #include "values.h"
@@ -56,9 +58,13 @@ struct Runtime {
   Global<Object> runtime;     // the object the runtime's start() returned
   Global<Function> dispatch;  // runtime.dispatch(kind, handler, handle, arg, flags)
   Global<Function> resume;    // runtime.resume(token, failed, value)
+  Global<Function> recover;   // runtime.recover(): after a call the execution guard stopped
+  Global<Value> async_hooks;  // Node's internal/async_hooks, for runtime.recover()
   uv_async_t keepalive;       // fact 3
   bool keepalive_open = false;
   bool stopped = false;       // process.exit() or shutdown: no more calls into JS
+  ExecutionGuard guard;       // node_cpu_timeout, the heap limit
+  bool retired = false;       // the heap limit was reached: the host was told
   HandleTable handles;
   std::string ret_storage;
 };
@@ -67,6 +73,29 @@ Runtime* rt = nullptr;
 
 void Log(unsigned level, const std::string& message) {
   rt->host->log(level, message.data(), message.size());
+}
+
+// Ends an entry into JavaScript (after rt->guard.Enter()); true when the execution guard stopped
+// it. `what` names code no handler owns (a timer, a callback): its stop is logged here.
+bool Leave(const char* what) {
+  bool stopped = rt->guard.Exit();
+  if (stopped && !rt->recover.IsEmpty()) {
+    // the stopped code skipped the ends of Node's async contexts: the runtime resets them
+    HandleScope scope(rt->isolate);
+    TryCatch tc(rt->isolate);
+    Local<Context> context = rt->context.Get(rt->isolate);
+    MaybeLocal<Value> ignored =
+        rt->recover.Get(rt->isolate)->Call(context, v8::Undefined(rt->isolate), 0, nullptr);
+    (void) ignored;
+  }
+  if (stopped && what != nullptr) {
+    Log(kLogErr, std::string("ngx-node: ") + what + " " + rt->guard.stop_reason());
+  }
+  if (rt->guard.heap_exhausted() && !rt->retired) {
+    rt->retired = true;
+    rt->host->retire();
+  }
+  return stopped;
 }
 
 std::string Describe(Isolate* isolate, Local<Context> context, const TryCatch& tc) {
@@ -167,6 +196,15 @@ MaybeLocal<Value> LoadRuntimeModule(const node::StartExecutionCallbackInfo& info
   if (!module.As<Object>()->Get(context, Str(isolate, "createRequire")).ToLocal(&create_require)) {
     return {};
   }
+  {
+    // what runtime.recover() needs of Node's internals, where this Node has it
+    TryCatch tc(isolate);
+    Local<Value> id = Str(isolate, "internal/async_hooks");
+    Local<Value> async_hooks;
+    if (info.native_require->Call(context, v8::Null(isolate), 1, &id).ToLocal(&async_hooks)) {
+      rt->async_hooks.Reset(isolate, async_hooks);
+    }
+  }
   Local<Value> entry_path = Str(isolate, entry.c_str());
   Local<Value> require;
   if (!create_require.As<Function>()->Call(context, module, 1, &entry_path).ToLocal(&require)) {
@@ -175,20 +213,28 @@ MaybeLocal<Value> LoadRuntimeModule(const node::StartExecutionCallbackInfo& info
   return require.As<Function>()->Call(context, v8::Null(isolate), 1, &entry_path);
 }
 
-// Spins libuv until the promise settles or the deadline passes.
-bool AwaitPromise(Local<Promise> promise, uint64_t timeout_ms) {
-  uv_timer_t deadline;
-  bool expired = false;
-  uv_timer_init(rt->loop, &deadline);
-  deadline.data = &expired;
-  uv_timer_start(&deadline, [](uv_timer_t* t) { *static_cast<bool*>(t->data) = true; },
-                 timeout_ms, 0);
-  while (promise->State() == Promise::kPending && !expired && !rt->stopped) {
-    uv_run(rt->loop, UV_RUN_ONCE);
+int LoopNeedsPoll();
+
+enum class Awaited { kSettled, kTimedOut, kStopped };
+
+// Runs libuv until the promise settles or the deadline passes. JavaScript runs under the
+// execution guard (a stop ends the wait); the waits between runs do not count.
+Awaited AwaitPromise(Local<Promise> promise, uint64_t timeout_ms) {
+  constexpr int kPollMs = 10;
+  uint64_t deadline = uv_now(rt->loop) + timeout_ms;
+  while (promise->State() == Promise::kPending && !rt->stopped) {
+    rt->guard.Enter();
+    uv_run(rt->loop, UV_RUN_NOWAIT);
+    if (Leave("module top-level code")) return Awaited::kStopped;
+    if (promise->State() != Promise::kPending || uv_now(rt->loop) >= deadline) break;
+    if (!LoopNeedsPoll()) {
+      int timeout = uv_backend_timeout(rt->loop);
+      pollfd backend = {uv_backend_fd(rt->loop), POLLIN, 0};
+      poll(&backend, 1, timeout < 0 || timeout > kPollMs ? kPollMs : timeout);
+    }
+    uv_update_time(rt->loop);
   }
-  uv_close(reinterpret_cast<uv_handle_t*>(&deadline), nullptr);
-  uv_run(rt->loop, UV_RUN_NOWAIT);
-  return promise->State() != Promise::kPending;
+  return promise->State() != Promise::kPending ? Awaited::kSettled : Awaited::kTimedOut;
 }
 
 bool StartRuntime() {
@@ -213,26 +259,33 @@ bool StartRuntime() {
     Log(kLogEmerg, "ngx-node: the runtime has no start() function");
     return false;
   }
+  Local<Object> binding = MakeBinding(isolate, context);
+  if (!rt->async_hooks.IsEmpty()) {
+    binding->Set(context, Str(isolate, "nodeAsyncHooks"), rt->async_hooks.Get(isolate)).Check();
+  }
   Local<Value> argv[] = {
-      MakeBinding(isolate, context),
+      binding,
       String::NewFromUtf8(isolate, rt->host->config_json, v8::NewStringType::kNormal,
                           static_cast<int>(rt->host->config_json_len))
           .ToLocalChecked(),
   };
   Local<Value> started;
-  if (!node::MakeCallback(isolate, runtime_module.As<Object>(), start.As<Function>(), 2, argv,
-                          {0, 0})
-           .ToLocal(&started) ||
-      tc.HasCaught() || !started->IsObject()) {
+  rt->guard.Enter();
+  MaybeLocal<Value> result =
+      node::MakeCallback(isolate, runtime_module.As<Object>(), start.As<Function>(), 2, argv, {0, 0});
+  if (Leave("module top-level code")) return false;
+  if (!result.ToLocal(&started) || tc.HasCaught() || !started->IsObject()) {
     Log(kLogEmerg, "ngx-node: the runtime failed to start: " + Describe(isolate, context, tc));
     return false;
   }
   Local<Object> runtime = started.As<Object>();
-  Local<Value> dispatch, resume, ready;
+  Local<Value> dispatch, resume, recover, ready;
   if (!runtime->Get(context, Str(isolate, "dispatch")).ToLocal(&dispatch) ||
       !dispatch->IsFunction() ||
       !runtime->Get(context, Str(isolate, "resume")).ToLocal(&resume) ||
       !resume->IsFunction() ||
+      !runtime->Get(context, Str(isolate, "recover")).ToLocal(&recover) ||
+      !recover->IsFunction() ||
       !runtime->Get(context, Str(isolate, "ready")).ToLocal(&ready) || !ready->IsPromise()) {
     Log(kLogEmerg, "ngx-node: the runtime's start() returned an incomplete object");
     return false;
@@ -240,13 +293,22 @@ bool StartRuntime() {
   rt->runtime.Reset(isolate, runtime);
   rt->dispatch.Reset(isolate, dispatch.As<Function>());
   rt->resume.Reset(isolate, resume.As<Function>());
+  rt->recover.Reset(isolate, recover.As<Function>());
 
   // Modules load asynchronously (ESM, top-level await): let libuv run until they are in.
   // The runtime reports load errors itself, per module.
-  if (!AwaitPromise(ready.As<Promise>(), kLoadTimeoutMs)) {
-    Log(kLogErr, "ngx-node: modules did not finish loading within " +
-                     std::to_string(kLoadTimeoutMs / 1000) +
-                     "s (top-level await that never settles?); their handlers answer 500");
+  switch (AwaitPromise(ready.As<Promise>(), kLoadTimeoutMs)) {
+    case Awaited::kSettled:
+      break;
+    case Awaited::kTimedOut:
+      Log(kLogErr, "ngx-node: modules did not finish loading within " +
+                       std::to_string(kLoadTimeoutMs / 1000) +
+                       "s (top-level await that never settles?); their handlers answer 500");
+      break;
+    case Awaited::kStopped:
+      Log(kLogErr, "ngx-node: modules did not finish loading (their top-level code was stopped); "
+                   "their handlers answer 500");
+      break;
   }
   return true;
 }
@@ -255,7 +317,9 @@ int Init(const ngx_node_init_t* host) {
   rt = new Runtime();
   rt->host = host;
 
-  std::vector<std::string> args{"nginx"};
+  // A call the execution guard stops may leave Node's async context stack unbalanced, which
+  // Node's checks turn into exit(1); runtime.recover() resets the stack instead.
+  std::vector<std::string> args{"nginx", "--no-force-async-hooks-checks"};
   for (unsigned i = 0; i < host->nexec_args; i++) args.emplace_back(host->exec_args[i]);
 
   bool ok = WithSignalsBlocked([&]() -> bool {
@@ -282,6 +346,8 @@ int Init(const ngx_node_init_t* host) {
     }
     rt->isolate = rt->setup->isolate();
     rt->loop = rt->setup->event_loop();
+    // its thread, too, never takes a signal; places in the runtime are not the user's
+    rt->guard.Start(rt->isolate, host->cpu_timeout, host->runtime_dir);
     rt->locker = std::make_unique<v8::Locker>(rt->isolate);
     rt->isolate_scope = std::make_unique<Isolate::Scope>(rt->isolate);
     {
@@ -300,12 +366,12 @@ int Init(const ngx_node_init_t* host) {
       rt->host->exit(code);
     });
 
+    // the runtime logs through the worker object from its first line on
+    rt->handles.SetWorker(host->worker, host->worker_op);
     return StartRuntime();
   });
 
-  if (!ok) return NGX_NODE_ERROR;
-  rt->handles.SetWorker(host->worker, host->worker_op);
-  return NGX_NODE_OK;
+  return ok ? NGX_NODE_OK : NGX_NODE_ERROR;
 }
 
 void Shutdown() {  // fact 8
@@ -315,6 +381,8 @@ void Shutdown() {  // fact 8
     rt->runtime.Reset();
     rt->dispatch.Reset();
     rt->resume.Reset();
+    rt->recover.Reset();
+    rt->async_hooks.Reset();
     rt->context.Reset();
   }
   if (rt->keepalive_open) {
@@ -322,6 +390,7 @@ void Shutdown() {  // fact 8
     rt->keepalive_open = false;
   }
   rt->stopped = true;
+  rt->guard.Stop();
   node::Stop(rt->setup->env());
   rt->isolate_scope.reset();
   rt->locker.reset();
@@ -344,8 +413,9 @@ MaybeLocal<Value> CallRuntime(const Global<Function>& fn, int argc, Local<Value>
   Isolate* isolate = rt->isolate;
   MaybeLocal<Value> result =
       node::MakeCallback(isolate, rt->runtime.Get(isolate), fn.Get(isolate), argc, argv, {0, 0});
-  // fact 6: a throwing callee may still yield a value; HasCaught() is what tells
-  if (tc->HasCaught() && !rt->stopped) {
+  // fact 6: a throwing callee may still yield a value; HasCaught() is what tells. A call the
+  // execution guard stopped is reported by whoever made it.
+  if (tc->HasCaught() && !rt->stopped && !rt->guard.Stopping()) {
     Local<Context> context = rt->context.Get(isolate);
     Context::Scope context_scope(context);
     Log(kLogAlert, std::string("ngx-node: ") + what + " failed: " + Describe(isolate, context, *tc));
@@ -370,11 +440,16 @@ int Call(unsigned kind, unsigned handler, double handle, const ngx_node_value_t*
                          Integer::New(isolate, static_cast<int32_t>(handler)),
                          Number::New(isolate, handle), argument,
                          Integer::New(isolate, static_cast<int32_t>(flags))};
+  rt->guard.Enter();
+  MaybeLocal<Value> result = CallRuntime(rt->dispatch, 5, argv, &tc, "dispatch");
+  if (Leave(nullptr)) return NGX_NODE_CALL_STOPPED;
   Local<Value> value;
-  if (!CallRuntime(rt->dispatch, 5, argv, &tc, "dispatch").ToLocal(&value)) return NGX_NODE_ERROR;
+  if (!result.ToLocal(&value)) return NGX_NODE_ERROR;
   StoreReturn(isolate, value, ret);
   return NGX_NODE_OK;
 }
+
+const char* StopReason() { return rt->guard.stop_reason().c_str(); }
 
 void Resume(double token, int failed, const ngx_node_value_t* value) {
   if (rt->stopped) return;
@@ -385,7 +460,9 @@ void Resume(double token, int failed, const ngx_node_value_t* value) {
   TryCatch tc(isolate);
   Local<Value> argv[] = {Number::New(isolate, token), v8::Boolean::New(isolate, failed != 0),
                          FromHostValue(isolate, *value)};
+  rt->guard.Enter();
   CallRuntime(rt->resume, 3, argv, &tc, "resume");
+  Leave("JavaScript resumed by nginx (a request body, a subrequest)");
 }
 
 double Open(void* object, ngx_node_op_pt op) { return rt->handles.Open(object, op); }
@@ -407,7 +484,9 @@ int LoopNeedsPoll() {
 
 void LoopRun() {
   if (rt->stopped) return;
+  rt->guard.Enter();
   uv_run(rt->loop, UV_RUN_NOWAIT);
+  Leave("a timer, I/O or promise callback");
 }
 
 const ngx_node_bridge_t kBridge = {
@@ -417,6 +496,7 @@ const ngx_node_bridge_t kBridge = {
     Open,
     Close,
     Call,
+    StopReason,
     Resume,
     LoopFd,
     LoopTimeout,

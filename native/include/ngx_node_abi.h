@@ -18,11 +18,13 @@
 extern "C" {
 #endif
 
-#define NGX_NODE_ABI_VERSION  2
+#define NGX_NODE_ABI_VERSION  3
 
 /* results of ngx_node_bridge_t.call and of host ops */
 #define NGX_NODE_OK       0
 #define NGX_NODE_ERROR   -1
+/* the execution guard stopped the call (node_cpu_timeout, the heap limit): stop_reason() */
+#define NGX_NODE_CALL_STOPPED  -2
 
 /* what a phase handler's dispatch reports (the JS runtime returns these numbers) */
 #define NGX_NODE_DISPATCH_DONE     0   /* finished during the call */
@@ -159,6 +161,8 @@ typedef struct {
     /* node_option flags */
     const char *const *exec_args;
     unsigned           nexec_args;
+    /* node_cpu_timeout: how long one call into JavaScript may run, ms; 0: no limit */
+    unsigned           cpu_timeout;
 
     /* the worker object (handle 0): its ops are NGX_NODE_WORKER_OPS */
     void              *worker;
@@ -168,6 +172,9 @@ typedef struct {
     void             (*log)(unsigned level, const char *msg, size_t len);
     /* process.exit() was called: the host stops serving JS and exits the worker cleanly */
     void             (*exit)(int code);
+    /* the JavaScript heap reached its limit (raised for now): the host stops accepting
+     * work, finishes what it has and exits, so that a fresh worker takes over */
+    void             (*retire)(void);
 } ngx_node_init_t;
 
 
@@ -191,6 +198,9 @@ typedef struct {
     int       (*call)(unsigned kind, unsigned handler, double handle,
                       const ngx_node_value_t *arg, unsigned flags,
                       ngx_node_value_t *ret);
+    /* why and where the last call that returned NGX_NODE_CALL_STOPPED was stopped:
+     * "ran longer than node_cpu_timeout (5000 ms) and was stopped at f (file:3:7)" */
+    const char *(*stop_reason)(void);
 
     /* settles the promise the runtime associated with `token` (a READ_BODY etc.) */
     void      (*resume)(double token, int failed, const ngx_node_value_t *value);

@@ -135,7 +135,8 @@ ngx_http_node_call(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
     ctx->failed = 0;
     ctx->in_call = 1;
 
-    rc = ngx_node_call(kind, handler, ctx->handle, arg, flags, ret);
+    rc = ngx_node_call(r->connection->log, kind, handler, ctx->handle, arg,
+                       flags, ret);
 
     ctx->in_call = 0;
 
@@ -169,11 +170,11 @@ ngx_http_node_suspend(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx)
     nlcf = ngx_http_get_module_loc_conf(r, ngx_http_node_module);
 
     ctx->timeout.handler = ngx_http_node_timeout_handler;
-    ctx->timeout.data = ctx;
+    ctx->timeout.data = r->connection;
     ctx->timeout.log = r->connection->log;
 
     ctx->resume.handler = ngx_http_node_resume_handler;
-    ctx->resume.data = ctx;
+    ctx->resume.data = r->connection;
     ctx->resume.log = r->connection->log;
 
     ctx->pending.abort = ngx_http_node_abort;
@@ -317,7 +318,7 @@ ngx_http_node_resume_handler(ngx_event_t *ev)
     ngx_http_request_t   *r;
     ngx_http_node_ctx_t  *ctx;
 
-    ctx = ev->data;
+    ctx = ngx_http_node_event_ctx(ev, resume);
     r = ctx->request;
     c = r->connection;
 
@@ -348,7 +349,7 @@ ngx_http_node_timeout_handler(ngx_event_t *ev)
     ngx_node_handler_t const  *h;
     ngx_http_node_loc_conf_t  *nlcf;
 
-    ctx = ev->data;
+    ctx = ngx_http_node_event_ctx(ev, timeout);
     r = ctx->request;
     c = r->connection;
 
@@ -655,8 +656,8 @@ ngx_http_node_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     /* not ngx_http_node_call(): this may run inside another handler's call
      * (r.variables), whose state stays as it is */
 
-    if (ngx_node_call(NGX_NODE_KIND_HTTP_VARIABLE, data, ctx->handle, NULL, 0,
-                      &ret)
+    if (ngx_node_call(r->connection->log, NGX_NODE_KIND_HTTP_VARIABLE, data,
+                      ctx->handle, NULL, 0, &ret)
         != NGX_OK)
     {
         return NGX_OK;

@@ -25,6 +25,11 @@ static char *ngx_node_init_conf(ngx_cycle_t *cycle, void *conf);
 static ngx_int_t ngx_node_init_process(ngx_cycle_t *cycle);
 static void ngx_node_exit_process(ngx_cycle_t *cycle);
 static ngx_int_t ngx_node_valid_name(ngx_str_t *name, ngx_uint_t dotted);
+static char *ngx_node_cpu_timeout(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+
+#define NGX_NODE_CPU_TIMEOUT  5000
 
 
 static ngx_command_t  ngx_node_core_commands[] = {
@@ -35,6 +40,14 @@ static ngx_command_t  ngx_node_core_commands[] = {
       ngx_conf_set_str_array_slot,
       0,
       offsetof(ngx_node_conf_t, options),
+      NULL },
+
+    /* node_cpu_timeout time|off; how long one call into JavaScript may run */
+    { ngx_string("node_cpu_timeout"),
+      NGX_MAIN_CONF|NGX_DIRECT_CONF|NGX_CONF_TAKE1,
+      ngx_node_cpu_timeout,
+      0,
+      0,
       NULL },
 
       ngx_null_command
@@ -99,6 +112,7 @@ ngx_node_create_conf(ngx_cycle_t *cycle)
     }
 
     ncf->options = NGX_CONF_UNSET_PTR;
+    ncf->cpu_timeout = NGX_CONF_UNSET_MSEC;
 
     return ncf;
 }
@@ -156,6 +170,8 @@ ngx_node_init_conf(ngx_cycle_t *cycle, void *conf)
         ncf->options = NULL;
     }
 
+    ngx_conf_init_msec_value(ncf->cpu_timeout, NGX_NODE_CPU_TIMEOUT);
+
     if (ngx_node_module_dir(cycle, ncf) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
@@ -167,6 +183,40 @@ ngx_node_init_conf(ngx_cycle_t *cycle, void *conf)
     if (ngx_node_check(cycle, ncf) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_node_cpu_timeout(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_node_conf_t  *ncf = conf;
+
+    ngx_str_t   *value;
+    ngx_msec_t   timeout;
+
+    if (ncf->cpu_timeout != NGX_CONF_UNSET_MSEC) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        ncf->cpu_timeout = 0;
+        return NGX_CONF_OK;
+    }
+
+    timeout = ngx_parse_time(&value[1], 0);
+
+    if (timeout == (ngx_msec_t) NGX_ERROR || timeout == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid value \"%V\": a time such as \"5s\" or "
+                           "\"500ms\", or \"off\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    ncf->cpu_timeout = timeout;
 
     return NGX_CONF_OK;
 }
@@ -700,6 +750,22 @@ ngx_node_exit(int code)
 }
 
 
+/* the heap limit was reached: let this worker finish its requests and exit, with JavaScript
+ * still serving them; the master starts a fresh worker */
+static void
+ngx_node_retire(void)
+{
+    ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                  "ngx-node: the JavaScript heap reached its limit; this worker "
+                  "stops accepting connections, finishes its requests and "
+                  "exits, and nginx starts a new one (raise the limit with "
+                  "\"node_option --max-old-space-size=MB;\" if the handlers "
+                  "need more)");
+
+    ngx_quit = 1;
+}
+
+
 static ngx_int_t
 ngx_node_init_process(ngx_cycle_t *cycle)
 {
@@ -790,10 +856,12 @@ ngx_node_init_process(ngx_cycle_t *cycle)
         init.nexec_args = ncf->options->nelts;
     }
 
+    init.cpu_timeout = (unsigned) ncf->cpu_timeout;
     init.worker = cycle;
     init.worker_op = ngx_node_worker_op;
     init.log = ngx_node_bridge_log;
     init.exit = ngx_node_exit;
+    init.retire = ngx_node_retire;
 
     ngx_node_bridge_ptr = bridge;
 
@@ -880,20 +948,45 @@ ngx_node_handler_set_async(ngx_uint_t index, ngx_uint_t async)
 
 
 ngx_int_t
-ngx_node_call(unsigned kind, ngx_uint_t handler, double handle,
+ngx_node_call(ngx_log_t *log, unsigned kind, ngx_int_t handler, double handle,
     const ngx_node_value_t *arg, ngx_uint_t flags, ngx_node_value_t *ret)
 {
-    int  rc;
+    int                        rc;
+    const ngx_node_handler_t  *h;
 
     if (ngx_node_state != NGX_NODE_RUNNING) {
         return NGX_ERROR;
     }
 
-    rc = ngx_node_bridge_ptr->call(kind, handler, handle, arg, flags, ret);
+    rc = ngx_node_bridge_ptr->call(kind, handler < 0 ? 0 : (unsigned) handler,
+                                   handle, arg, flags, ret);
 
     ngx_node_loop_schedule();
 
-    return rc == NGX_NODE_OK ? NGX_OK : NGX_ERROR;
+    switch (rc) {
+
+    case NGX_NODE_OK:
+        return NGX_OK;
+
+    case NGX_NODE_CALL_STOPPED:
+        if (handler >= 0) {
+            h = ngx_node_handler(handler);
+            ngx_log_error(NGX_LOG_ERR, log, 0, "%V \"%V\" %s", &h->directive,
+                          &h->name, ngx_node_stop_reason());
+        }
+
+        return NGX_ABORT;
+
+    default:
+        return NGX_ERROR;
+    }
+}
+
+
+const char *
+ngx_node_stop_reason(void)
+{
+    return ngx_node_bridge_ptr ? ngx_node_bridge_ptr->stop_reason() : "";
 }
 
 

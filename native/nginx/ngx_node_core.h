@@ -38,6 +38,7 @@ typedef struct {
     ngx_array_t     handlers;   /* ngx_node_handler_t; the index is the handler's number */
     ngx_array_t     paths;      /* ngx_str_t: node_path directories, absolute */
     ngx_array_t    *options;    /* ngx_str_t: node_option flags, or NULL */
+    ngx_msec_t      cpu_timeout; /* node_cpu_timeout; 0: off */
     ngx_str_t       module_dir; /* the directory of this .so: bridge, checker, runtime */
 } ngx_node_conf_t;
 
@@ -80,9 +81,15 @@ const ngx_node_handler_t *ngx_node_handler(ngx_uint_t index);
 ngx_int_t ngx_node_handler_async(ngx_uint_t index);
 void ngx_node_handler_set_async(ngx_uint_t index, ngx_uint_t async);
 
-/* calls into JS; the loop is rescheduled afterwards */
-ngx_int_t ngx_node_call(unsigned kind, ngx_uint_t handler, double handle,
-    const ngx_node_value_t *arg, ngx_uint_t flags, ngx_node_value_t *ret);
+/*
+ * Calls into JS; the loop is rescheduled afterwards. NGX_ABORT: the execution guard stopped
+ * the call (node_cpu_timeout, the heap limit); for a handler (handler >= 0) that is logged,
+ * naming it; ngx_node_stop_reason() says why and where.
+ */
+ngx_int_t ngx_node_call(ngx_log_t *log, unsigned kind, ngx_int_t handler,
+    double handle, const ngx_node_value_t *arg, ngx_uint_t flags,
+    ngx_node_value_t *ret);
+const char *ngx_node_stop_reason(void);
 void ngx_node_resume(double token, ngx_uint_t failed,
     const ngx_node_value_t *value);
 

@@ -347,6 +347,7 @@ ngx_node_lua_call(ngx_http_request_t *r, const u_char *module,
     ngx_node_lua_result_t *res)
 {
     u_char                *p;
+    ngx_int_t              rc;
     ngx_node_value_t       arg, ret;
     ngx_node_lua_call_t   *call;
     ngx_node_lua_calls_t  *calls;
@@ -407,13 +408,22 @@ ngx_node_lua_call(ngx_http_request_t *r, const u_char *module,
     arg.data = (const char *) payload;
     arg.len = payload_len;
 
-    if (ngx_node_call(NGX_NODE_KIND_LUA_CALL, 0, call->handle,
-                      payload ? &arg : NULL, json ? NGX_NODE_FLAG_JSON : 0,
-                      &ret)
-        != NGX_OK
-        && call->status == NGX_NODE_LUA_PENDING)
-    {
+    rc = ngx_node_call(r->connection->log, NGX_NODE_KIND_LUA_CALL, -1,
+                       call->handle, payload ? &arg : NULL,
+                       json ? NGX_NODE_FLAG_JSON : 0, &ret);
+
+    if (rc != NGX_OK && call->status == NGX_NODE_LUA_PENDING) {
         ngx_node_lua_free(call);
+
+        if (rc == NGX_ABORT) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "resty.node: %*s:%*s() %s", module_len, module,
+                          function_len, function, ngx_node_stop_reason());
+            ngx_node_lua_answer(res, NGX_NODE_LUA_FAILED,
+                                ngx_node_stop_reason());
+            return NGX_OK;
+        }
+
         ngx_node_lua_answer(res, NGX_NODE_LUA_FAILED,
                             "the call into Node.js failed (see the error log)");
         return NGX_OK;
@@ -513,7 +523,8 @@ ngx_node_lua_unload(ngx_http_request_t *r, const u_char *module,
     arg.data = (const char *) module;
     arg.len = module_len;
 
-    if (ngx_node_call(NGX_NODE_KIND_LUA_UNLOAD, 0, ctx->handle, &arg, 0, &ret)
+    if (ngx_node_call(r->connection->log, NGX_NODE_KIND_LUA_UNLOAD, -1,
+                      ctx->handle, &arg, 0, &ret)
         != NGX_OK)
     {
         ngx_node_lua_answer(res, NGX_NODE_LUA_FAILED,

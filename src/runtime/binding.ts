@@ -11,6 +11,8 @@ export interface NativeBinding {
     workerOps: Record<string, number>;
     httpOps: Record<string, number>;
     luaOps: Record<string, number>;
+    /** Node's internal/async_hooks, where the bridge could load it */
+    nodeAsyncHooks?: { clearAsyncIdStack?(): void };
 }
 
 const workerOpNames = ['log'] as const;

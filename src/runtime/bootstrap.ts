@@ -38,5 +38,9 @@ export function start(binding: NativeBinding, confJson: string) {
         logWorker(LogLevel.ALERT, `ngx-node: loading modules failed: ${toLogMessage(error)}`);
     });
 
-    return { dispatch: createDispatcher(slots, new LuaCalls(conf)), resume, ready };
+    // After the execution guard stopped a call (node_cpu_timeout, the heap limit): the stopped
+    // code never reached the ends of the async contexts Node had entered for it.
+    const recover = (): void => binding.nodeAsyncHooks?.clearAsyncIdStack?.();
+
+    return { dispatch: createDispatcher(slots, new LuaCalls(conf)), resume, recover, ready };
 }
