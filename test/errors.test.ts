@@ -3,11 +3,11 @@
  * a stack naming it; nothing takes a worker down.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { chmodSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 
 import { request } from './harness/http';
-import { Nginx, NginxOptions, sleep } from './harness/nginx';
+import { Nginx, NginxOptions, sleep, workerUser } from './harness/nginx';
 import { fixture } from './harness/paths';
 
 /** nginx -t on a configuration; the prefix is removed afterwards. */
@@ -95,6 +95,23 @@ describe('nginx -t reports a broken configuration', () => {
         });
         assert.equal(result.ok, false);
         assert.match(result.output, /node_import "main" from ".*throws\.mjs" failed: Error: top-level boom\n\s+at .*throws\.mjs:2/);
+    });
+
+    it('checks as the workers\' user: a module they cannot read fails the test, naming file, user and cause', { skip: workerUser() !== '' && 'workers run as root here' }, async () => {
+        const nginx = await Nginx.prepare({
+            http: 'node_import main from secret/main.mjs;',
+            server: 'location / { node_content main.hello; }',
+            files: { 'conf/secret/main.mjs': 'export function hello(r) { r.return(200, "hi"); }\n' },
+        });
+        try {
+            chmodSync(nginx.path('conf/secret'), 0o700);
+            const result = nginx.check();
+            assert.equal(result.ok, false);
+            assert.match(result.output, new RegExp(`node_import "secret/main.mjs": cannot read ${nginx.prefix}/conf/secret/main\\.mjs ` +
+                'as user "nobody", the user nginx\'s workers run as: Permission denied; .* in .*nginx\\.conf:\\d+'));
+        } finally {
+            await nginx.destroy();
+        }
     });
 
     it('rejects malformed directives', async () => {
@@ -208,6 +225,30 @@ describe('a failing handler', () => {
         await nginx.waitForLog(/node_set "main.setThrows" failed: Error: variable boom/);
         assert.equal((await request(nginx.url('/promise-var'))).text, '[]');
         await nginx.waitForLog(/node_set "main.returnsPromiseToSet" returned a Promise; make it an async function to have it awaited before the access phase/);
+    });
+});
+
+describe('logging while the runtime starts', () => {
+    it('logs exceptions and rejections of top-level code before the first request', async () => {
+        const nginx = await Nginx.start({
+            http: 'node_import early from early.mjs;',
+            server: 'location / { node_content early.hello; }',
+            files: {
+                'conf/early.mjs': 'Promise.reject(new Error("rejected at the top level"));\n' +
+                    'setTimeout(() => { throw new Error("thrown in an early timer"); }, 0);\n' +
+                    'console.warn("said at the top level");\n' +
+                    'export function hello(r) { r.return(200, "hi\\n"); }\n',
+            },
+        });
+        try {
+            await nginx.waitForLog(/\[error\] .*ngx-node: unhandled promise rejection: Error: rejected at the top level/);
+            await nginx.waitForLog(/\[error\] .*ngx-node: uncaught exception: Error: thrown in an early timer/);
+            await nginx.waitForLog(/\[warn\] .*said at the top level/);
+            assert.equal((await request(nginx.url('/'))).text, 'hi\n');
+            assert.deepEqual(nginx.troubles(), []);
+        } finally {
+            await nginx.destroy();
+        }
     });
 });
 

@@ -3,13 +3,15 @@
  * The master must not start Node itself (ARCHITECTURE.md), so it runs the checker,
  * "ngx-node <options> lib/runtime/check.js <conf.json> <report>", a short-lived process on the
  * same libnode as the workers, and waits for it. The checker loads every module and resolves
- * every handler as a worker would; each problem comes back as one NUL-terminated message,
- * complete with the nginx.conf location, and is logged as [emerg].
+ * every handler as a worker would, as the user workers run as (fact 17); each problem comes
+ * back as one NUL-terminated message, complete with the nginx.conf location, and is logged
+ * as [emerg].
  */
 
 #include <ngx_config.h>
 #include <ngx_core.h>
 
+#include <grp.h>
 #include <sys/syscall.h>
 
 #include "ngx_node_core.h"
@@ -76,10 +78,28 @@ ngx_node_temp_read(ngx_cycle_t *cycle, ngx_node_temp_t *t, ngx_str_t *out)
 }
 
 
-static void
-ngx_node_check_exec(char *const *argv, int out)
+/* the user workers run as, when the master may switch to it; else NULL */
+static ngx_core_conf_t *
+ngx_node_check_user(ngx_cycle_t *cycle)
 {
-    /* in the child: only async-signal-safe calls */
+    ngx_core_conf_t  *ccf;
+
+    ccf = (ngx_core_conf_t *) ngx_get_conf(cycle->conf_ctx, ngx_core_module);
+
+    if (geteuid() != 0 || ccf == NULL || ccf->username == NULL
+        || ccf->user == (ngx_uid_t) NGX_CONF_UNSET_UINT)
+    {
+        return NULL;
+    }
+
+    return ccf;
+}
+
+
+static void
+ngx_node_check_exec(char *const *argv, int out, ngx_core_conf_t *user)
+{
+    /* in the child of a single-threaded master */
     sigset_t  none;
 
     sigemptyset(&none);
@@ -87,6 +107,15 @@ ngx_node_check_exec(char *const *argv, int out)
 
     if (dup2(out, STDOUT_FILENO) == -1 || dup2(out, STDERR_FILENO) == -1) {
         _exit(126);
+    }
+
+    /* what workers cannot read, the check must not read either */
+    if (user != NULL
+        && (setgid(user->group) == -1
+            || initgroups(user->username, user->group) == -1
+            || setuid(user->user) == -1))
+    {
+        _exit(125);
     }
 
     /* nginx's listening sockets and logs stay with nginx */
@@ -164,6 +193,7 @@ ngx_node_check(ngx_cycle_t *cycle, ngx_node_conf_t *ncf)
     ngx_str_t         json, report, output, *options;
     ngx_pid_t         pid;
     ngx_uint_t        i, n;
+    ngx_core_conf_t  *user;
     ngx_node_temp_t   conf, result, out;
 
     conf.fd = result.fd = out.fd = -1;
@@ -193,6 +223,18 @@ ngx_node_check(ngx_cycle_t *cycle, ngx_node_conf_t *ncf)
         goto done;
     }
 
+    user = ngx_node_check_user(cycle);
+
+    if (user != NULL
+        && (fchown(conf.fd, user->user, user->group) == -1
+            || fchown(result.fd, user->user, user->group) == -1))
+    {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, ngx_errno,
+                      "ngx-node: fchown() of the check's files to user \"%s\" "
+                      "failed", user->username);
+        goto done;
+    }
+
     argv[0] = (char *) checker;
     options = ncf->options ? ncf->options->elts : NULL;
 
@@ -214,7 +256,7 @@ ngx_node_check(ngx_cycle_t *cycle, ngx_node_conf_t *ncf)
     }
 
     if (pid == 0) {
-        ngx_node_check_exec(argv, out.fd);
+        ngx_node_check_exec(argv, out.fd, user);
     }
 
     status = ngx_node_check_wait(pid);
@@ -249,8 +291,17 @@ ngx_node_check(ngx_cycle_t *cycle, ngx_node_conf_t *ncf)
 
     } else if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
         ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
-                      "ngx-node: cannot run the configuration checker %s; "
-                      "rebuild with \"npm run build\"", checker);
+                      "ngx-node: cannot run the configuration checker %s%s%s; "
+                      "it and the directories above it must be readable by the "
+                      "workers' user; rebuild with \"npm run build\" if it is "
+                      "missing", checker, user ? " as user " : "",
+                      user ? user->username : "");
+
+    } else if (WIFEXITED(status) && WEXITSTATUS(status) == 125) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "ngx-node: cannot check the modules as user \"%s\" (the "
+                      "\"user\" directive): switching to it failed",
+                      user ? user->username : "?");
 
     } else {
         ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,

@@ -3,8 +3,9 @@
  * The configuration checker (check.ts, at `nginx -t`) and every worker run this same code,
  * so what the checker accepts is what workers load.
  */
-import { existsSync, statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import Module from 'node:module';
+import { userInfo } from 'node:os';
 import { isAbsolute, join, resolve as resolvePath } from 'node:path';
 
 import { HandlerConf, ImportConf, RuntimeConf, where } from './config';
@@ -47,14 +48,46 @@ export function candidatePaths(path: string, conf: RuntimeConf): string[] {
     return isAbsolute(path) ? [path] : searchDirectories(conf).map((dir) => resolvePath(dir, path));
 }
 
+/** The user this process runs as: nginx's workers' (the checker switches to it too). */
+export function processUser(): string {
+    try {
+        return userInfo().username;
+    } catch {
+        return `uid ${process.getuid?.() ?? '?'}`;
+    }
+}
+
+/** Why a file the workers need cannot be read, and what to do. */
+export function permissionDenied(file: string): string {
+    return `cannot read ${file} as user "${processUser()}", the user nginx's workers run as: ` +
+        'Permission denied; let that user read the file and search the directories above it, ' +
+        'or change nginx\'s "user" directive';
+}
+
+function errorCode(error: unknown): string | undefined {
+    return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/** Whether a file is there; a file the workers may not reach is a ConfigurationError. */
 export function isFile(file: string): boolean {
-    return existsSync(file) && statSync(file).isFile();
+    try {
+        if (!statSync(file).isFile()) return false;
+        accessSync(file, constants.R_OK);
+        return true;
+    } catch (error) {
+        if (errorCode(error) === 'EACCES') throw new ConfigurationError(permissionDenied(file));
+        return false;
+    }
 }
 
 /** Where `node_import path` points: absolute, or the first of node_path dirs and nginx's conf prefix. */
 export function findImportFile(imp: ImportConf, conf: RuntimeConf): string {
     for (const file of candidatePaths(imp.path, conf)) {
-        if (isFile(file)) return file;
+        try {
+            if (isFile(file)) return file;
+        } catch (error) {
+            throw new ConfigurationError(`node_import "${imp.path}": ${(error as Error).message}, in ${where(imp)}`);
+        }
     }
     const looked = isAbsolute(imp.path) ? '' : ` (looked in ${searchDirectories(conf).join(', ')})`;
     throw new ConfigurationError(
@@ -77,6 +110,10 @@ export type SyntaxErrorLocator = (file: string) => string | undefined;
 
 /** What went wrong importing a file, for the error log: a syntax error's place, else the stack. */
 export function describeImportError(file: string, error: unknown, locate?: SyntaxErrorLocator): string {
+    if (errorCode(error) === 'EACCES') {
+        return permissionDenied((error as NodeJS.ErrnoException).path ?? file);
+    }
+    if (error instanceof ConfigurationError) return error.message;
     if (error instanceof SyntaxError) {
         const location = syntaxErrorLocation(error) ?? locate?.(file);
         return location !== undefined
