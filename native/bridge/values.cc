@@ -184,9 +184,10 @@ void Result::Push(ngx_node_result_t* res, const ngx_node_value_t* v) {
       .Check();
 }
 
-void Result::Fail(ngx_node_result_t* res, const char* msg, size_t len) {
+void Result::Fail(ngx_node_result_t* res, unsigned kind, const char* msg, size_t len) {
   Result* self = static_cast<Result*>(res->bridge_data);
   self->failed_ = true;
+  self->failure_kind_ = kind;
   self->failure_.assign(msg, len);
 }
 
@@ -197,7 +198,16 @@ void Result::Finish() {
       String::NewFromUtf8(isolate, failure_.data(), NewStringType::kNormal,
                           static_cast<int>(failure_.size()))
           .FromMaybe(String::Empty(isolate));
-  isolate->ThrowException(v8::Exception::Error(message));
+  switch (failure_kind_) {
+    case NGX_NODE_FAIL_TYPE:
+      isolate->ThrowException(v8::Exception::TypeError(message));
+      break;
+    case NGX_NODE_FAIL_RANGE:
+      isolate->ThrowException(v8::Exception::RangeError(message));
+      break;
+    default:
+      isolate->ThrowException(v8::Exception::Error(message));
+  }
 }
 
 }  // namespace ngx_node

@@ -49,13 +49,14 @@ class Result {
  private:
   static void Set(ngx_node_result_t* res, const ngx_node_value_t* v);
   static void Push(ngx_node_result_t* res, const ngx_node_value_t* v);
-  static void Fail(ngx_node_result_t* res, const char* msg, size_t len);
+  static void Fail(ngx_node_result_t* res, unsigned kind, const char* msg, size_t len);
 
   const v8::FunctionCallbackInfo<v8::Value>& info_;
   ngx_node_result_t abi_;
   v8::Local<v8::Array> array_;
   uint32_t length_ = 0;
   bool failed_ = false;
+  unsigned failure_kind_ = NGX_NODE_FAIL_ERROR;
   std::string failure_;
 };
 

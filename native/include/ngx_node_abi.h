@@ -56,15 +56,21 @@ typedef struct {
 
 
 /* How a host op answers: set() the return value, or push() elements of a returned array,
- * or fail() to make the JS call throw an Error with that message. */
+ * or fail() to make the JS call throw an error of that kind with that message. */
 typedef struct ngx_node_result_s  ngx_node_result_t;
 
 struct ngx_node_result_s {
     void   *bridge_data;
     void  (*set)(ngx_node_result_t *res, const ngx_node_value_t *v);
     void  (*push)(ngx_node_result_t *res, const ngx_node_value_t *v);
-    void  (*fail)(ngx_node_result_t *res, const char *msg, size_t len);
+    void  (*fail)(ngx_node_result_t *res, unsigned kind, const char *msg,
+                  size_t len);
 };
+
+/* kinds of fail() */
+#define NGX_NODE_FAIL_ERROR   0      /* Error: it did not work */
+#define NGX_NODE_FAIL_TYPE    1      /* TypeError: a value the op does not take */
+#define NGX_NODE_FAIL_RANGE   2      /* RangeError: a number out of range */
 
 
 /* A host object's op handler: object is what was registered with open(). */

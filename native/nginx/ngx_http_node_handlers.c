@@ -634,6 +634,31 @@ ngx_http_node_log_handler(ngx_http_request_t *r)
 
 /* node_set: a variable's value, evaluated when used */
 
+/* variables end up in headers and request lines: a value that would split a message is
+ * refused (logged; the variable is empty) */
+static ngx_uint_t
+ngx_http_node_unsafe_value(ngx_http_request_t *r, ngx_uint_t handler,
+    const ngx_node_value_t *value)
+{
+    ngx_str_t                  text;
+    const ngx_node_handler_t  *h;
+
+    text.data = (u_char *) value->data;
+    text.len = value->len;
+
+    if (ngx_node_safe_text(&text) == NGX_OK) {
+        return 0;
+    }
+
+    h = ngx_node_handler(handler);
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "%V \"%V\": the value " NGX_NODE_UNSAFE_TEXT
+                  "; the variable is empty", &h->directive, &h->name);
+
+    return 1;
+}
+
+
 ngx_int_t
 ngx_http_node_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     uintptr_t data)
@@ -664,6 +689,10 @@ ngx_http_node_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     }
 
     if (ret.type != NGX_NODE_STRING && ret.type != NGX_NODE_BYTES) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_node_unsafe_value(r, data, &ret)) {
         return NGX_OK;
     }
 
@@ -816,7 +845,9 @@ ngx_http_node_prefetched(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
         vv->not_found = 1;
         vv->len = 0;
 
-        if (value->type == NGX_NODE_STRING || value->type == NGX_NODE_BYTES) {
+        if ((value->type == NGX_NODE_STRING || value->type == NGX_NODE_BYTES)
+            && !ngx_http_node_unsafe_value(r, handler, value))
+        {
             p = ngx_pnalloc(r->pool, value->len);
 
             if (p != NULL || value->len == 0) {

@@ -404,9 +404,16 @@ ngx_http_node_op_header_out_set(ngx_http_request_t *r,
     ngx_str_t          name, value;
     ngx_table_elt_t   *h, **slot;
 
-    if (ngx_node_arg_str(args, nargs, 0, &name) != NGX_OK || name.len == 0) {
-        ngx_node_result_fail(res, "headersOut: a header name is a non-empty "
-                                  "string");
+    if (ngx_node_arg_str(args, nargs, 0, &name) != NGX_OK) {
+        ngx_node_result_type_error(res, "r.headersOut: a header name is a "
+                                        "string");
+        return;
+    }
+
+    if (ngx_node_token(&name) != NGX_OK) {
+        ngx_node_result_type_error(res, "r.headersOut[\"%V\"]: not a valid "
+                                        "header name (letters, digits and "
+                                        "!#$%%&'*+-.^_`|~)", &name);
         return;
     }
 
@@ -415,6 +422,14 @@ ngx_http_node_op_header_out_set(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "ignored setting response header \"%V\": the header "
                       "was already sent", &name);
+        return;
+    }
+
+    if (ngx_node_arg_str(args, nargs, 1, &value) == NGX_OK
+        && ngx_node_safe_text(&value) != NGX_OK)
+    {
+        ngx_node_result_type_error(res, "r.headersOut[\"%V\"]: the value "
+                                   NGX_NODE_UNSAFE_TEXT, &name);
         return;
     }
 
@@ -608,7 +623,16 @@ ngx_http_node_op_set_variable(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
     if (ngx_http_node_variable_name(r, args, nargs, &name, &key) != NGX_OK
         || ngx_node_arg_str(args, nargs, 1, &value) != NGX_OK)
     {
-        ngx_node_result_fail(res, "r.variables: a variable name and a string");
+        ngx_node_result_type_error(res, "r.variables: a variable name and a "
+                                        "string");
+        return;
+    }
+
+    /* variables end up in headers and request lines (add_header,
+     * proxy_set_header, proxy_pass) */
+    if (ngx_node_safe_text(&value) != NGX_OK) {
+        ngx_node_result_type_error(res, "r.variables.%V: the value "
+                                   NGX_NODE_UNSAFE_TEXT, &name);
         return;
     }
 
@@ -825,6 +849,17 @@ ngx_http_node_op_return(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
         return;
     }
 
+    if (status >= NGX_HTTP_MOVED_PERMANENTLY
+        && status <= NGX_HTTP_PERMANENT_REDIRECT
+        && status != NGX_HTTP_NOT_MODIFIED
+        && ngx_node_arg_str(args, nargs, 1, &body) == NGX_OK
+        && ngx_node_safe_text(&body) != NGX_OK)
+    {
+        ngx_node_result_type_error(res, "r.return(%i, url): the URL "
+                                   NGX_NODE_UNSAFE_TEXT, status);
+        return;
+    }
+
     ctx->ended = 1;
 
     if (ngx_node_arg_str(args, nargs, 1, &body) != NGX_OK) {
@@ -874,8 +909,14 @@ ngx_http_node_op_internal_redirect(ngx_http_request_t *r,
     }
 
     if (ngx_node_arg_str(args, nargs, 0, &uri) != NGX_OK || uri.len == 0) {
-        ngx_node_result_fail(res, "r.internalRedirect(uri): a non-empty "
-                                  "string");
+        ngx_node_result_type_error(res, "r.internalRedirect(uri): a non-empty "
+                                        "string");
+        return;
+    }
+
+    if (ngx_node_safe_text(&uri) != NGX_OK) {
+        ngx_node_result_type_error(res, "r.internalRedirect(uri): the URI "
+                                   NGX_NODE_UNSAFE_TEXT);
         return;
     }
 
@@ -1182,7 +1223,12 @@ ngx_http_node_op_set_uri(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
     if (ngx_node_arg_str(args, nargs, 0, &uri) != NGX_OK || uri.len == 0
         || uri.data[0] != '/')
     {
-        ngx_node_result_fail(res, "r.uri: a path starting with \"/\"");
+        ngx_node_result_type_error(res, "r.uri: a path starting with \"/\"");
+        return;
+    }
+
+    if (ngx_node_safe_text(&uri) != NGX_OK) {
+        ngx_node_result_type_error(res, "r.uri " NGX_NODE_UNSAFE_TEXT);
         return;
     }
 
@@ -1213,7 +1259,17 @@ ngx_http_node_op_set_args(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
     ngx_str_t  value;
 
     if (ngx_node_arg_str(args, nargs, 0, &value) != NGX_OK) {
-        ngx_node_result_fail(res, "r.args: an object or a query string");
+        ngx_node_result_type_error(res, "r.args: an object or a query string");
+        return;
+    }
+
+    if (ngx_node_safe_text(&value) != NGX_OK
+        || ngx_strlchr(value.data, value.data + value.len, ' ') != NULL)
+    {
+        ngx_node_result_type_error(res, "r.args: the query string contains a "
+                                        "space, CR, LF or another control "
+                                        "character, which would split the "
+                                        "request line; refused");
         return;
     }
 

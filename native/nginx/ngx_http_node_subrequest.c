@@ -162,6 +162,20 @@ ngx_http_node_subrequest(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
         return;
     }
 
+    if (ngx_node_safe_text(&uri) != NGX_OK
+        || (ngx_node_arg_str(args, nargs, 1, &query_arg) == NGX_OK
+            && (ngx_node_safe_text(&query_arg) != NGX_OK
+                || ngx_strlchr(query_arg.data, query_arg.data + query_arg.len,
+                               ' ')
+                   != NULL)))
+    {
+        ngx_node_result_type_error(res, "r.subrequest(\"%V\"): the URI or "
+                                        "its arguments contain a control "
+                                        "character (CR, LF ...) or a space "
+                                        "in the arguments; refused", &uri);
+        return;
+    }
+
     detached = nargs > 4 && args[4].type == NGX_NODE_BOOLEAN && args[4].number;
 
     if (!detached && !ctx->in_call && !ctx->suspended) {

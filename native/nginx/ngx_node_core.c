@@ -638,17 +638,123 @@ ngx_node_result_number(ngx_node_result_t *res, double n)
 }
 
 
+/* an error message of one line: what it quotes of the user's text is escaped (\r, \n, \xHH) */
+static void
+ngx_node_result_vfail(ngx_node_result_t *res, unsigned kind, const char *fmt,
+    va_list args)
+{
+    u_char   text[NGX_MAX_ERROR_STR], line[NGX_MAX_ERROR_STR], *p, *last, *q;
+    u_char  *end;
+
+    static u_char  hex[] = "0123456789abcdef";
+
+    last = ngx_vslprintf(text, text + sizeof(text), fmt, args);
+    end = line + sizeof(line) - 4;
+
+    for (p = text, q = line; p < last && q < end; p++) {
+        if (*p >= 0x20 && *p != 0x7f) {
+            *q++ = *p;
+            continue;
+        }
+
+        *q++ = '\\';
+
+        switch (*p) {
+        case '\r':
+            *q++ = 'r';
+            break;
+        case '\n':
+            *q++ = 'n';
+            break;
+        default:
+            *q++ = 'x';
+            *q++ = hex[*p >> 4];
+            *q++ = hex[*p & 0xf];
+        }
+    }
+
+    res->fail(res, kind, (const char *) line, q - line);
+}
+
+
 void
 ngx_node_result_fail(ngx_node_result_t *res, const char *fmt, ...)
 {
-    u_char   buf[NGX_MAX_ERROR_STR], *p;
     va_list  args;
 
     va_start(args, fmt);
-    p = ngx_vslprintf(buf, buf + sizeof(buf), fmt, args);
+    ngx_node_result_vfail(res, NGX_NODE_FAIL_ERROR, fmt, args);
     va_end(args);
+}
 
-    res->fail(res, (const char *) buf, p - buf);
+
+void
+ngx_node_result_type_error(ngx_node_result_t *res, const char *fmt, ...)
+{
+    va_list  args;
+
+    va_start(args, fmt);
+    ngx_node_result_vfail(res, NGX_NODE_FAIL_TYPE, fmt, args);
+    va_end(args);
+}
+
+
+void
+ngx_node_result_range_error(ngx_node_result_t *res, const char *fmt, ...)
+{
+    va_list  args;
+
+    va_start(args, fmt);
+    ngx_node_result_vfail(res, NGX_NODE_FAIL_RANGE, fmt, args);
+    va_end(args);
+}
+
+
+/*
+ * Text that goes into an HTTP message's header or request line (a header value, a URL, a
+ * variable): CR, LF and NUL would split the message, other control characters corrupt it;
+ * a horizontal tab is allowed. Returns NGX_OK or NGX_DECLINED.
+ */
+ngx_int_t
+ngx_node_safe_text(ngx_str_t *text)
+{
+    u_char  *p, *end;
+
+    for (p = text->data, end = p + text->len; p < end; p++) {
+        if ((*p < 0x20 && *p != '\t') || *p == 0x7f) {
+            return NGX_DECLINED;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* an HTTP token (RFC 9110): a header name, a method */
+ngx_int_t
+ngx_node_token(ngx_str_t *text)
+{
+    u_char  *p, *end, c;
+
+    if (text->len == 0) {
+        return NGX_DECLINED;
+    }
+
+    for (p = text->data, end = p + text->len; p < end; p++) {
+        c = *p;
+
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+            || (c >= '0' && c <= '9'))
+        {
+            continue;
+        }
+
+        if (ngx_strchr("!#$%&'*+-.^_`|~", c) == NULL || c == '\0') {
+            return NGX_DECLINED;
+        }
+    }
+
+    return NGX_OK;
 }
 
 

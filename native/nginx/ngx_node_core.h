@@ -103,7 +103,17 @@ void ngx_node_pending_remove(ngx_node_pending_t *pending);
 void ngx_node_result_str(ngx_node_result_t *res, ngx_str_t *s);
 void ngx_node_push_str(ngx_node_result_t *res, ngx_str_t *s);
 void ngx_node_result_number(ngx_node_result_t *res, double n);
+/* the JS call throws an Error, a TypeError, a RangeError */
 void ngx_node_result_fail(ngx_node_result_t *res, const char *fmt, ...);
+void ngx_node_result_type_error(ngx_node_result_t *res, const char *fmt, ...);
+void ngx_node_result_range_error(ngx_node_result_t *res, const char *fmt, ...);
+/* text for a message's header or request line: no control characters but tab */
+ngx_int_t ngx_node_safe_text(ngx_str_t *text);
+#define NGX_NODE_UNSAFE_TEXT                                                  \
+    "contains CR, LF or another control character, which would split the "  \
+    "HTTP message; refused"
+/* an HTTP token: a header name, a method */
+ngx_int_t ngx_node_token(ngx_str_t *text);
 ngx_int_t ngx_node_arg_str(const ngx_node_value_t *args, unsigned nargs,
     unsigned i, ngx_str_t *s);
 ngx_int_t ngx_node_arg_int(const ngx_node_value_t *args, unsigned nargs,
