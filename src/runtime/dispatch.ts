@@ -137,7 +137,7 @@ function dispatchResponder(slot: HandlerSlot, handle: number, content: boolean):
         r.phase = Phase.Done;
         return Dispatch.Done;
     }
-    r.phase = Phase.Callback;
+    r.awaitCallback();
     return Dispatch.Pending;
 }
 

@@ -8,6 +8,7 @@ import type {
 import { HTTP_OP, native } from '../binding';
 import { LogLevel, logWorker, toLogMessage } from '../log';
 import { awaitHost } from '../pending';
+import { abandoned } from './abandoned';
 import { headersInView, headersOutView, rawVariablesView, variablesView } from './headers';
 
 /** How the request's handler relates to its response, for deciding when the request is done. */
@@ -72,7 +73,16 @@ export class HttpRequest implements NginxHTTPRequest {
     /** The response has ended: a handler that already returned is now done. */
     private end(): void {
         this.ended = true;
-        if (this.phase === Phase.Callback) this.report(Outcome.Ok);
+        if (this.phase === Phase.Callback) {
+            abandoned.forget(this, this.handle);
+            this.report(Outcome.Ok);
+        }
+    }
+
+    /** The handler returned without ending the response: it may end it later (njs style). */
+    awaitCallback(): void {
+        this.phase = Phase.Callback;
+        abandoned.watch(this, this.handle, this.subject);
     }
 
     report(outcome: Outcome): void {
