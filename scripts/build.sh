@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds everything into build/:
-#   ngx_http_node_module.so  the nginx module (C), against the distro nginx (nginx-dev)
+#   ngx_http_node_module.so  the nginx modules (C), against the distro nginx (nginx-dev)
+#   ngx_stream_node_module.so
+#   libngx_node_core.so      the core the modules share (C): configuration, checker, loop glue
 #   ngx_node_bridge.so       the bridge (C++), loaded by the module in each worker
 #   ngx-node                 Node.js on the same libnode, for the configuration checker
 #   lib/runtime/             the TypeScript runtime, compiled
@@ -20,22 +22,44 @@ node_modules/.bin/tsc -p tsconfig.build.json
 say "bridge"
 make -s -C native -j2
 
-# The module is built the way nginx builds dynamic modules: the configured source tree of
-# package nginx-dev, Debian's configure flags (--with-compat), plus our module.
+# The modules are built the way nginx builds dynamic modules: the configured source tree of
+# package nginx-dev, Debian's configure flags (--with-compat), plus ours. Both link the shared
+# core, found beside them at run time (NGX_NODE_RPATH, default $ORIGIN).
+export NGX_NODE_CORE_LIB="$root/build/libngx_node_core.so"
+export NGX_NODE_LD_OPTIONS="$root/build/modules.ld-options"
+printf -- '-rpath=%s\n' "${NGX_NODE_RPATH:-\$ORIGIN}" > "$NGX_NODE_LD_OPTIONS"
 src=build/nginx
 stamp=$src/.configured-with
-want="$(cat /usr/share/nginx/src/conf_flags; cat native/nginx/config; dpkg-query -W -f='${Version}' nginx-dev)"
+want="$(cat /usr/share/nginx/src/conf_flags; nginx -V 2>&1; cat native/nginx/config; dpkg-query -W -f='${Version}' nginx-dev; echo "$NGX_NODE_CORE_LIB"; cat "$NGX_NODE_LD_OPTIONS")"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-    say "configuring nginx $(dpkg-query -W -f='${Version}' nginx-dev) for the module"
+    say "configuring nginx $(dpkg-query -W -f='${Version}' nginx-dev) for the modules"
     rm -rf "$src"
     cp -r /usr/share/nginx/src "$src"
     # shellcheck disable=SC1091
     . /usr/share/nginx/src/conf_flags
-    (cd "$src" && ./configure "${NGX_CONF_FLAGS[@]}" --add-dynamic-module="$root/native/nginx" >configure.log 2>&1) \
+    # nginx-dev's flags leave out the stream module that the nginx binary has (dynamic, its
+    # own package): the stream module is built against the same, as nginx -V tells
+    mapfile -t stream_flags < <(nginx -V 2>&1 | tr ' ' '\n' \
+        | grep -E '^--with-stream(=dynamic|_[a-z_]+_module)$')
+    (cd "$src" && ./configure "${NGX_CONF_FLAGS[@]}" "${stream_flags[@]}" \
+        --add-dynamic-module="$root/native/nginx" >configure.log 2>&1) \
         || { tail -n 30 "$src/configure.log" >&2; exit 1; }
     printf '%s' "$want" > "$stamp"
 fi
-say "nginx module"
-make -s -C "$src" -f objs/Makefile modules >/dev/null
-cp "$src/objs/ngx_http_node_module.so" build/ngx_http_node_module.so
-say "done: $root/build/ngx_http_node_module.so"
+
+# what nginx's own objs/Makefile compiles with: CC, CFLAGS and ALL_INCS (one line each)
+makefile_var() {
+    awk -v name="$1" '
+        $0 ~ "^" name " =" { sub("^" name " =[ \t]*", ""); on = 1 }
+        on { line = $0; more = sub(/\\$/, "", line); printf "%s ", line; if (!more) exit }
+    ' "$src/objs/Makefile"
+}
+say "core"
+make -s -C native core NGX_SRC="$root/$src" NGX_CC="$(makefile_var CC)" \
+    NGX_CFLAGS="$(makefile_var CFLAGS)" NGX_INCS="$(makefile_var ALL_INCS)"
+
+say "nginx modules"
+# (only ours: nginx-dev's tree has the stream module's headers, not its sources)
+make -s -C "$src" -f objs/Makefile objs/ngx_http_node_module.so objs/ngx_stream_node_module.so >/dev/null
+cp "$src/objs/ngx_http_node_module.so" "$src/objs/ngx_stream_node_module.so" build/
+say "done: $root/build/ngx_http_node_module.so, $root/build/ngx_stream_node_module.so"

@@ -1,5 +1,6 @@
 /**
- * The types a handler sees: the `r` object of HTTP handlers and the global `ngx` object.
+ * The types a handler sees: the `r` object of HTTP handlers, the `s` object of stream (TCP and
+ * UDP) handlers, and the global `ngx` object.
  * Names and semantics follow njs's, so njs documentation applies where this says nothing.
  *
  *     import type { NginxHTTPRequest } from 'ngx-node';
@@ -184,6 +185,94 @@ export type NginxHTTPBufferedBodyFilter = (r: NginxHTTPRequest, body: string | B
 
 /** A `node_log` handler: runs after the response; may start async work it does not wait for. */
 export type NginxHTTPLogHandler = (r: NginxHTTPRequest) => void | Promise<void>;
+
+/** What a stream event callback learns about its data. */
+export interface NginxStreamCallbackFlags {
+    /** the last data of that direction (the peer closed it) */
+    last: boolean;
+    /** the data comes from the upstream (a `download` / `downstream` event) */
+    from_upstream: boolean;
+}
+
+/**
+ * An `s.on()` callback: `upload` and `download` give text, `upstream` and `downstream` give
+ * Buffers. In node_filter it may be async: its direction waits until it settles.
+ */
+export type NginxStreamEventCallback =
+    | ((data: string, flags: NginxStreamCallbackFlags) => void | Promise<void>)
+    | ((data: Buffer, flags: NginxStreamCallbackFlags) => void | Promise<void>);
+
+/** `s.send()`'s options: by default, the flags of the chunk being filtered. */
+export interface NginxStreamSendOptions {
+    last?: boolean;
+    flush?: boolean;
+    /** where the data goes: to the client (`true`) or to the upstream (`false`) */
+    from_upstream?: boolean;
+}
+
+/** The `s` object: a TCP connection or a UDP session, the same for all of its handlers. */
+export interface NginxStreamSession {
+    /** Client address (what `$remote_addr` holds). */
+    readonly remoteAddress: string;
+    /** `$status`: 0 until the session ends. */
+    readonly status: number;
+    readonly variables: NginxVariables;
+    readonly rawVariables: NginxRawVariables;
+
+    /** Access and preread: lets the session go on to the next phase. */
+    allow(code?: number): void;
+    /** Access and preread: ends the session with status 403. */
+    deny(code?: number): void;
+    /** Access and preread: leaves the decision to the phase's next handler. */
+    decline(code?: number): void;
+    /**
+     * Access and preread: like `allow()`; with a code, ends the session with that status
+     * (`s.done(503)`), or declines (`-5`).
+     */
+    done(code?: number): void;
+
+    /**
+     * Registers a callback for data: `upload` (text) or `upstream` (Buffer) for data from the
+     * client, `download` (text) or `downstream` (Buffer) for data from the upstream. In
+     * node_preread the upload callback gets all the data read so far, each time more comes,
+     * until a decision; in node_filter each chunk, which it replaces with what it `send()`s.
+     */
+    on(event: 'upload' | 'download', callback: (data: string, flags: NginxStreamCallbackFlags) => void | Promise<void>): void;
+    on(event: 'upstream' | 'downstream', callback: (data: Buffer, flags: NginxStreamCallbackFlags) => void | Promise<void>): void;
+    /** Removes a callback: in node_filter that direction's data passes as it is. */
+    off(event: 'upload' | 'download' | 'upstream' | 'downstream'): void;
+
+    /**
+     * In node_filter's callbacks: sends data on, in the direction of the chunk being filtered
+     * (after an await: of the callback that waits, or the one `from_upstream` names).
+     */
+    send(data: string | Uint8Array, options?: NginxStreamSendOptions): void;
+    /** In node_filter's callbacks: sends data to the upstream, at once. */
+    sendUpstream(data: string | Uint8Array, options?: NginxStreamSendOptions): void;
+    /** In node_filter's callbacks: sends data to the client, at once. */
+    sendDownstream(data: string | Uint8Array, options?: NginxStreamSendOptions): void;
+    /** In a node_set handler: the variable's value (for handlers that do not return it). */
+    setReturnValue(value: string | Uint8Array | number): void;
+
+    /** Writes each argument to the error log at `info` level, with the session's context. */
+    log(...messages: unknown[]): void;
+    /** ... at `warn` level. */
+    warn(...messages: unknown[]): void;
+    /** ... at `error` level. */
+    error(...messages: unknown[]): void;
+}
+
+/**
+ * A `node_access` or `node_preread` handler: decides with `s.allow()`, `s.deny()`,
+ * `s.decline()` or `s.done()`, at once, from an `upload` callback, or after an await.
+ */
+export type NginxStreamPhaseHandler = (s: NginxStreamSession) => void | Promise<void>;
+
+/** A stream `node_set` handler: the variable's value. */
+export type NginxStreamVariableHandler = (s: NginxStreamSession) => NginxVariableValue | Promise<NginxVariableValue>;
+
+/** A `node_filter` handler: registers `s.on()` callbacks for the data proxied. */
+export type NginxStreamFilter = (s: NginxStreamSession) => void;
 
 /** nginx's error_log levels as `ngx.log()` takes them. */
 export type NgxLogLevel = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;

@@ -31,6 +31,8 @@ extern "C" {
 #define NGX_NODE_DISPATCH_PENDING  1   /* will report through the request's "done" op */
 #define NGX_NODE_DISPATCH_FAILED   2   /* threw; already logged by the runtime */
 #define NGX_NODE_DISPATCH_SKIPPED  3   /* nothing to do (a prefetch of a sync node_set) */
+#define NGX_NODE_DISPATCH_AGAIN    4   /* stream phase: undecided, wants more data */
+#define NGX_NODE_DISPATCH_PASS     5   /* stream chunk: no callback, it passes as it is */
 
 /* outcomes of the "done" op */
 #define NGX_NODE_OUTCOME_OK        0
@@ -123,6 +125,22 @@ typedef void (*ngx_node_op_pt)(void *object, unsigned op,
     X(INTERNAL, internal)                                                     \
     X(PREFETCHED, prefetched)         /* (handler, value): async node_set */  \
 
+/* the stream session: what JavaScript's `s` does */
+#define NGX_NODE_STREAM_OPS(X)                                                \
+    X(REMOTE_ADDRESS, remoteAddress)                                          \
+    X(STATUS, status)                                                         \
+    X(VARIABLE, variable)             /* (name[, asBytes]) */                 \
+    X(SET_VARIABLE, setVariable)      /* (name, value) */                     \
+    X(DECIDE, decide)                 /* (code): allow 0, decline -5, deny    \
+                                          403, done(code); ends an async      \
+                                          phase */                            \
+    X(LOG, log)                       /* (level, message) */                  \
+    X(SEND, send)                     /* (data, last, flush, direction: -1    \
+                                          the chunk's, 0 upstream, 1 down) */ \
+    X(CHUNK_DONE, chunkDone)          /* (fromUpstream, failed): an async     \
+                                          callback of a chunk settled */      \
+    X(PREFETCHED, prefetched)         /* (handler, value): async node_set */  \
+
 /* a call from Lua (resty.node): what to call, and its result */
 #define NGX_NODE_LUA_OPS(X)                                                   \
     X(TARGET, target)                 /* [module, function] */                \
@@ -130,6 +148,7 @@ typedef void (*ngx_node_op_pt)(void *object, unsigned op,
 
 #define NGX_NODE_WORKER_OP_ENUM(NAME, name)  NGX_NODE_WORKER_OP_##NAME,
 #define NGX_NODE_LUA_OP_ENUM(NAME, name)     NGX_NODE_LUA_OP_##NAME,
+#define NGX_NODE_STREAM_OP_ENUM(NAME, name)  NGX_NODE_STREAM_OP_##NAME,
 #define NGX_NODE_HTTP_OP_ENUM(NAME, name)    NGX_NODE_HTTP_OP_##NAME,
 
 enum { NGX_NODE_WORKER_OPS(NGX_NODE_WORKER_OP_ENUM) NGX_NODE_WORKER_OP_COUNT };
@@ -137,6 +156,8 @@ enum { NGX_NODE_WORKER_OPS(NGX_NODE_WORKER_OP_ENUM) NGX_NODE_WORKER_OP_COUNT };
 enum { NGX_NODE_HTTP_OPS(NGX_NODE_HTTP_OP_ENUM) NGX_NODE_HTTP_OP_COUNT };
 
 enum { NGX_NODE_LUA_OPS(NGX_NODE_LUA_OP_ENUM) NGX_NODE_LUA_OP_COUNT };
+
+enum { NGX_NODE_STREAM_OPS(NGX_NODE_STREAM_OP_ENUM) NGX_NODE_STREAM_OP_COUNT };
 
 
 /* handler kinds the runtime dispatches on */
@@ -151,11 +172,20 @@ enum { NGX_NODE_LUA_OPS(NGX_NODE_LUA_OP_ENUM) NGX_NODE_LUA_OP_COUNT };
 #define NGX_NODE_KIND_HTTP_PREFETCH         8   /* node_set, awaited before access */
 #define NGX_NODE_KIND_LUA_CALL              9   /* arg: the payload */
 #define NGX_NODE_KIND_LUA_UNLOAD           10   /* arg: the module's name */
+#define NGX_NODE_KIND_STREAM_ACCESS        11   /* arg: the data read so far */
+#define NGX_NODE_KIND_STREAM_PREREAD       12   /* arg: the data read so far */
+#define NGX_NODE_KIND_STREAM_VARIABLE      13   /* node_set, evaluated when used */
+#define NGX_NODE_KIND_STREAM_PREFETCH      14   /* node_set, awaited after preread */
+#define NGX_NODE_KIND_STREAM_FILTER        15   /* node_filter's function, once */
+#define NGX_NODE_KIND_STREAM_CHUNK         16   /* arg: a chunk, for s.on() callbacks */
+#define NGX_NODE_KIND_STREAM_CLOSE         17   /* the session ended */
 
 /* flags of a call */
 #define NGX_NODE_FLAG_LAST                  1   /* the chunk is the body's last */
 #define NGX_NODE_FLAG_STRING                2   /* give the handler text, not bytes */
 #define NGX_NODE_FLAG_JSON                  4   /* the payload and result are JSON */
+#define NGX_NODE_FLAG_FIRST                 8   /* a stream phase's first call */
+#define NGX_NODE_FLAG_UPSTREAM             16   /* the chunk comes from the upstream */
 
 
 typedef struct {

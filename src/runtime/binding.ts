@@ -11,6 +11,7 @@ export interface NativeBinding {
     workerOps: Record<string, number>;
     httpOps: Record<string, number>;
     luaOps: Record<string, number>;
+    streamOps: Record<string, number>;
     /** Node's internal/async_hooks, where the bridge could load it */
     nodeAsyncHooks?: { clearAsyncIdStack?(): void };
 }
@@ -27,9 +28,14 @@ const httpOpNames = [
 
 const luaOpNames = ['target', 'complete'] as const;
 
+const streamOpNames = [
+    'remoteAddress', 'status', 'variable', 'setVariable', 'decide', 'log', 'send', 'chunkDone', 'prefetched',
+] as const;
+
 export type WorkerOp = (typeof workerOpNames)[number];
 export type HttpOp = (typeof httpOpNames)[number];
 export type LuaOp = (typeof luaOpNames)[number];
+export type StreamOp = (typeof streamOpNames)[number];
 
 function pick<K extends string>(table: Record<string, number>, names: readonly K[], what: string): Record<K, number> {
     const ops = {} as Record<K, number>;
@@ -53,11 +59,13 @@ export let native: NativeBinding['call'] = () => {
 export let WORKER_OP: Record<WorkerOp, number>;
 export let HTTP_OP: Record<HttpOp, number>;
 export let LUA_OP: Record<LuaOp, number>;
+export let STREAM_OP: Record<StreamOp, number>;
 
 export function attach(binding: NativeBinding): void {
     WORKER_OP = pick(binding.workerOps, workerOpNames, 'worker');
     HTTP_OP = pick(binding.httpOps, httpOpNames, 'http');
     LUA_OP = pick(binding.luaOps, luaOpNames, 'Lua');
+    STREAM_OP = pick(binding.streamOps, streamOpNames, 'stream');
     native = binding.call;
 }
 

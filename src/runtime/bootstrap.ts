@@ -11,6 +11,7 @@ import { installConsole, logWorker, LogLevel, toLogMessage } from './log';
 import { LuaCalls } from './lua-calls';
 import { installNgx } from './ngx';
 import { resume } from './pending';
+import { StreamSessions } from './stream/dispatch';
 
 function installProcessHandlers(): void {
     // fact 10: an exception in a timer or an unhandled rejection must not end the worker
@@ -50,5 +51,5 @@ export function start(binding: NativeBinding, confJson: string) {
     // code never reached the ends of the async contexts Node had entered for it.
     const recover = (): void => binding.nodeAsyncHooks?.clearAsyncIdStack?.();
 
-    return { dispatch: createDispatcher(slots, new LuaCalls(conf)), resume, recover, ready };
+    return { dispatch: createDispatcher(slots, new LuaCalls(conf), new StreamSessions()), resume, recover, ready };
 }

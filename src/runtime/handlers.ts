@@ -1,6 +1,6 @@
 /** Resolving every `module.function` of the configuration once the modules are in. */
 import type { RuntimeConf } from './config';
-import { HandlerSlot } from './dispatch';
+import { HandlerSlot } from './handler-slot';
 import { ConfigurationError, LoadResult, resolveHandler } from './loader';
 
 /** Resolves slots[i] for conf.handlers[i]; returns the messages of the ones that cannot run. */

@@ -8,7 +8,7 @@ import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
-import { MODULE, ROOT } from './paths';
+import { MODULE, NGINX_STREAM_MODULE, ROOT, STREAM_MODULE } from './paths';
 
 export const NGINX = '/usr/sbin/nginx';
 
@@ -27,6 +27,13 @@ export interface NginxOptions {
     files?: Record<string, string>;
     /** a whole nginx.conf instead of the generated one, given the port */
     conf?: (port: number) => string;
+    /**
+     * the inside of a stream {} block, given ports of its own (streamPorts of them, default 1);
+     * loads nginx's stream module and ours. Without `http` and `server`, there is no http {}
+     * and the first stream port is the one waited for.
+     */
+    stream?: (ports: number[]) => string;
+    streamPorts?: number;
 }
 
 /** A free TCP port on 127.0.0.1, as far as the kernel can tell now. */
@@ -80,15 +87,25 @@ function withLogLevel(conf: string): string {
     return conf.replace(/^(\s*error_log\s+\S+)\s+\w+\s*;/gm, `$1 ${LOG_LEVEL};`);
 }
 
-export function configuration(port: number, options: NginxOptions): string {
-    return `load_module ${MODULE};
+/** Whether the configuration has an http {} block (and our http module). */
+function hasHttp(options: NginxOptions): boolean {
+    return options.stream === undefined || options.http !== undefined || options.server !== undefined;
+}
+
+export function configuration(port: number, options: NginxOptions, streamPorts: number[] = []): string {
+    const http = hasHttp(options);
+    const modules = [
+        ...(http ? [MODULE] : []),
+        ...(options.stream ? [NGINX_STREAM_MODULE, STREAM_MODULE] : []),
+    ].map((module) => `load_module ${module};`).join('\n');
+    return `${modules}
 ${workerUser()}
 worker_processes ${options.workers ?? 1};
 error_log logs/error.log ${LOG_LEVEL};
 pid logs/nginx.pid;
 ${options.main ?? ''}
 events { worker_connections 1024; }
-http {
+${http ? `http {
     access_log off;
     client_body_temp_path tmp/body;
     proxy_temp_path tmp/proxy;
@@ -100,7 +117,10 @@ ${options.http ?? ''}
         listen 127.0.0.1:${port} ${options.listen ?? ''};
 ${options.server ?? ''}
     }
-}
+}` : ''}
+${options.stream ? `stream {
+${options.stream(streamPorts)}
+}` : ''}
 `;
 }
 
@@ -113,7 +133,8 @@ export class Nginx {
     private process?: ChildProcess;
     private exit?: Promise<number | null>;
 
-    private constructor(readonly prefix: string, readonly port: number) {}
+    /** the port waited for: the http server's, else the first stream port */
+    private constructor(readonly prefix: string, readonly port: number, readonly streamPorts: number[] = []) {}
 
     /** Writes the prefix (configuration, files) without starting anything. */
     static async prepare(options: NginxOptions): Promise<Nginx> {
@@ -124,9 +145,16 @@ export class Nginx {
         // where handlers (running as nobody) may write files
         mkdirSync(join(prefix, 'data'));
         chmodSync(join(prefix, 'data'), 0o777);
-        const instance = new Nginx(prefix, await freePort());
+        const streamPorts: number[] = [];
+        while (options.stream && streamPorts.length < (options.streamPorts ?? 1)) {
+            const candidate = await freePort();
+            if (!streamPorts.includes(candidate)) streamPorts.push(candidate);
+        }
+        let port = streamPorts[0];
+        while (hasHttp(options) && (port === undefined || streamPorts.includes(port))) port = await freePort();
+        const instance = new Nginx(prefix, port, streamPorts);
         for (const [name, content] of Object.entries(options.files ?? {})) instance.writeFile(name, content);
-        instance.writeFile('conf/nginx.conf', withLogLevel(options.conf?.(instance.port) ?? configuration(instance.port, options)));
+        instance.writeFile('conf/nginx.conf', withLogLevel(options.conf?.(instance.port) ?? configuration(instance.port, options, streamPorts)));
         return instance;
     }
 
@@ -166,10 +194,30 @@ export class Nginx {
             if (child.exitCode !== null) {
                 throw new Error(`nginx exited with ${child.exitCode}: ${stderr}\n${this.errorLog()}`);
             }
-            if (await canConnect(this.port)) return;
+            if (await canConnect(this.port)) {
+                await this.waitForWorkers(0, deadline);
+                return;
+            }
             await sleep(20);
         }
         throw new Error(`nginx did not listen on ${this.port} within 10s: ${stderr}\n${this.errorLog()}`);
+    }
+
+    /**
+     * The listening sockets accept (into their backlog) before any worker is ready: with Node.js
+     * in the configuration, waits until each worker that started since `logOffset` has its
+     * Node.js up (or says why not), so that a test's first bytes are not left in a backlog.
+     */
+    private async waitForWorkers(logOffset: number, deadline: number): Promise<void> {
+        if (!/\bnode_(import|path)\b/.test(readFileSync(this.path('conf/nginx.conf'), 'utf8'))) return;
+        for (;;) {
+            const log = this.errorLog().slice(logOffset);
+            const started = (log.match(/start worker process \d+/g) ?? []).length;
+            const ready = (log.match(/ngx-node: (Node\.js started in|Node\.js did not start)/g) ?? []).length;
+            if (started > 0 && ready >= started) return;
+            if (Date.now() > deadline) throw new Error(`the workers did not start Node.js within 10s:\n${log}`);
+            await sleep(20);
+        }
     }
 
     get masterPid(): number {
@@ -230,6 +278,7 @@ export class Nginx {
             if (Date.now() > deadline) throw new Error(`reload did not finish:\n${this.errorLog().slice(before)}`);
             await sleep(20);
         }
+        await this.waitForWorkers(before, deadline);
     }
 
     /** Graceful stop (nginx -s quit); resolves to nginx's exit code. */

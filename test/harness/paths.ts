@@ -11,6 +11,9 @@ function projectRoot(): string {
 
 export const ROOT = projectRoot();
 export const MODULE = join(ROOT, 'build', 'ngx_http_node_module.so');
+export const STREAM_MODULE = join(ROOT, 'build', 'ngx_stream_node_module.so');
+/** nginx's own stream module (Debian's libnginx-mod-stream), which ours needs loaded first */
+export const NGINX_STREAM_MODULE = '/usr/lib/nginx/modules/ngx_stream_module.so';
 
 /** A file of test/fixtures/, by name. */
 export function fixture(name: string): string {

@@ -1,5 +1,6 @@
-/** The case-insensitive views r.headersIn, r.headersOut and r.variables. */
-import type { NginxHeadersIn, NginxHeadersOut, NginxRawVariables, NginxVariables } from '../../api';
+/** The case-insensitive views r.headersIn and r.headersOut. */
+import type { NginxHeadersIn, NginxHeadersOut } from '../../api';
+import { descriptor } from '../variables';
 
 /** Incoming headers that may appear once: a repeat is ignored, as nginx itself does. */
 const singleValued = new Set([
@@ -7,10 +8,6 @@ const singleValued = new Set([
     'if-modified-since', 'if-unmodified-since', 'if-range', 'max-forwards', 'proxy-authorization',
     'range', 'transfer-encoding', 'expect', 'upgrade', 'date', 'connection',
 ]);
-
-function descriptor(value: unknown): PropertyDescriptor {
-    return { value, enumerable: true, configurable: true, writable: true };
-}
 
 /**
  * r.headersIn from nginx's list [name, value, ...]: repeated headers join with ", "
@@ -95,38 +92,6 @@ export function headersOutView(access: HeadersOutAccess): NginxHeadersOut {
             const header = name(key);
             const value = header === undefined ? undefined : access.get(header);
             return value === undefined ? undefined : descriptor(value);
-        },
-    });
-}
-
-/** What a variables view needs from the request. */
-export interface VariablesAccess {
-    get(name: string): string | undefined;
-    set(name: string, value: string): void;
-}
-
-export function variablesView(access: VariablesAccess): NginxVariables {
-    return new Proxy(Object.create(null) as NginxVariables, {
-        get: (_target, key) => typeof key === 'string' ? access.get(key) : undefined,
-        has: (_target, key) => typeof key === 'string' && access.get(key) !== undefined,
-        set: (_target, key, value) => {
-            if (typeof key !== 'string') return false;
-            access.set(key, String(value));
-            return true;
-        },
-        getOwnPropertyDescriptor: (_target, key) => {
-            const value = typeof key === 'string' ? access.get(key) : undefined;
-            return value === undefined ? undefined : descriptor(value);
-        },
-    });
-}
-
-export function rawVariablesView(get: (name: string) => Buffer | undefined): NginxRawVariables {
-    return new Proxy(Object.create(null) as NginxRawVariables, {
-        get: (_target, key) => typeof key === 'string' ? get(key) : undefined,
-        has: (_target, key) => typeof key === 'string' && get(key) !== undefined,
-        set: () => {
-            throw new TypeError('r.rawVariables is read-only; write through r.variables');
         },
     });
 }

@@ -9,7 +9,8 @@ import { HTTP_OP, native } from '../binding';
 import { LogLevel, logWorker, toLogMessage } from '../log';
 import { awaitHost } from '../pending';
 import { abandoned } from './abandoned';
-import { headersInView, headersOutView, rawVariablesView, variablesView } from './headers';
+import { rawVariablesView, variablesView } from '../variables';
+import { headersInView, headersOutView } from './headers';
 
 /** How the request's handler relates to its response, for deciding when the request is done. */
 export const enum Phase {

@@ -1,6 +1,10 @@
 /*
- * ngx-node's core module: the configuration all node_* directives add to, its check when
- * nginx loads it, and Node's life in each worker (ARCHITECTURE.md, "The event-loop design").
+ * ngx-node's core (libngx_node_core.so): the configuration all node_* directives add to, its
+ * check when nginx loads it, and Node's life in each worker (ARCHITECTURE.md, "The event-loop
+ * design"). ngx_http_node_module.so and ngx_stream_node_module.so each carry a core module
+ * made of what this file exports (ngx_node_core_module.h); with both loaded, nginx hands
+ * each directive to the first of them, and both lead here: one configuration, one Node.js
+ * per worker.
  */
 
 #include <ngx_config.h>
@@ -10,6 +14,7 @@
 #include <dlfcn.h>
 
 #include "ngx_node_core.h"
+#include "ngx_node_core_module.h"
 
 
 typedef enum {
@@ -20,10 +25,6 @@ typedef enum {
 } ngx_node_state_e;
 
 
-static void *ngx_node_create_conf(ngx_cycle_t *cycle);
-static char *ngx_node_init_conf(ngx_cycle_t *cycle, void *conf);
-static ngx_int_t ngx_node_init_process(ngx_cycle_t *cycle);
-static void ngx_node_exit_process(ngx_cycle_t *cycle);
 static ngx_int_t ngx_node_valid_name(ngx_str_t *name, ngx_uint_t dotted);
 static char *ngx_node_cpu_timeout(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -32,7 +33,7 @@ static char *ngx_node_cpu_timeout(ngx_conf_t *cf, ngx_command_t *cmd,
 #define NGX_NODE_CPU_TIMEOUT  5000
 
 
-static ngx_command_t  ngx_node_core_commands[] = {
+ngx_command_t  ngx_node_core_commands[] = {
 
     /* node_option --flag; Node/V8 options for every worker (and the checker) */
     { ngx_string("node_option"),
@@ -54,29 +55,14 @@ static ngx_command_t  ngx_node_core_commands[] = {
 };
 
 
-static ngx_core_module_t  ngx_node_core_module_ctx = {
+ngx_core_module_t  ngx_node_core_module_ctx = {
     ngx_string("node"),
     ngx_node_create_conf,
     ngx_node_init_conf
 };
 
 
-ngx_module_t  ngx_node_core_module = {
-    NGX_MODULE_V1,
-    &ngx_node_core_module_ctx,             /* module context */
-    ngx_node_core_commands,                /* module directives */
-    NGX_CORE_MODULE,                       /* module type */
-    NULL,                                  /* init master */
-    NULL,                                  /* init module */
-    ngx_node_init_process,                 /* init process */
-    NULL,                                  /* init thread */
-    NULL,                                  /* exit thread */
-    ngx_node_exit_process,                 /* exit process */
-    NULL,                                  /* exit master */
-    NGX_MODULE_V1_PADDING
-};
-
-
+static ngx_uint_t                ngx_node_process_started;
 static ngx_node_state_e          ngx_node_state;
 static const ngx_node_bridge_t  *ngx_node_bridge_ptr;
 static ngx_node_conf_t          *ngx_node_worker_conf;
@@ -90,10 +76,30 @@ static ngx_queue_t               ngx_node_pending;
 
 /* configuration */
 
-static void *
+/* the configuration of the cycle being read: both core modules get the same */
+static ngx_cycle_t      *ngx_node_conf_cycle;
+static ngx_node_conf_t  *ngx_node_conf_created;
+
+
+static void
+ngx_node_conf_cycle_gone(void *data)
+{
+    if (ngx_node_conf_cycle == data) {
+        ngx_node_conf_cycle = NULL;
+        ngx_node_conf_created = NULL;
+    }
+}
+
+
+void *
 ngx_node_create_conf(ngx_cycle_t *cycle)
 {
-    ngx_node_conf_t  *ncf;
+    ngx_node_conf_t     *ncf;
+    ngx_pool_cleanup_t  *cln;
+
+    if (ngx_node_conf_cycle == cycle) {
+        return ngx_node_conf_created;
+    }
 
     ncf = ngx_pcalloc(cycle->pool, sizeof(ngx_node_conf_t));
     if (ncf == NULL) {
@@ -114,7 +120,35 @@ ngx_node_create_conf(ngx_cycle_t *cycle)
     ncf->options = NGX_CONF_UNSET_PTR;
     ncf->cpu_timeout = NGX_CONF_UNSET_MSEC;
 
+    /* a later cycle may come at the same address */
+    cln = ngx_pool_cleanup_add(cycle->pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    cln->handler = ngx_node_conf_cycle_gone;
+    cln->data = cycle;
+
+    ngx_node_conf_cycle = cycle;
+    ngx_node_conf_created = ncf;
+
     return ncf;
+}
+
+
+/* the configuration of a cycle, through whichever core module is loaded */
+static ngx_node_conf_t *
+ngx_node_cycle_conf(ngx_cycle_t *cycle)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; cycle->modules[i]; i++) {
+        if (cycle->modules[i]->ctx == &ngx_node_core_module_ctx) {
+            return (ngx_node_conf_t *) cycle->conf_ctx[cycle->modules[i]->index];
+        }
+    }
+
+    return NULL;
 }
 
 
@@ -124,7 +158,7 @@ ngx_node_module_dir(ngx_cycle_t *cycle, ngx_node_conf_t *ncf)
     u_char   *slash;
     Dl_info   info;
 
-    if (dladdr((void *) &ngx_node_core_module, &info) == 0
+    if (dladdr((void *) &ngx_node_core_module_ctx, &info) == 0
         || info.dli_fname == NULL)
     {
         ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
@@ -161,10 +195,17 @@ ngx_node_used(ngx_node_conf_t *ncf)
 }
 
 
-static char *
+char *
 ngx_node_init_conf(ngx_cycle_t *cycle, void *conf)
 {
     ngx_node_conf_t  *ncf = conf;
+
+    /* once per cycle, whichever core module comes first */
+    if (ncf->initialized) {
+        return NGX_CONF_OK;
+    }
+
+    ncf->initialized = 1;
 
     if (ncf->options == NGX_CONF_UNSET_PTR) {
         ncf->options = NULL;
@@ -225,8 +266,7 @@ ngx_node_cpu_timeout(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 ngx_node_conf_t *
 ngx_node_conf(ngx_conf_t *cf)
 {
-    return (ngx_node_conf_t *) ngx_get_conf(cf->cycle->conf_ctx,
-                                            ngx_node_core_module);
+    return ngx_node_cycle_conf(cf->cycle);
 }
 
 
@@ -438,6 +478,49 @@ ngx_node_conf_handler(ngx_conf_t *cf, ngx_uint_t arg)
     ngx_node_conf_where(cf, &h->file, &h->line);
 
     return ncf->handlers.nelts - 1;
+}
+
+
+/* "$name" of node_set and node_var */
+ngx_int_t
+ngx_node_conf_variable_name(ngx_conf_t *cf, ngx_str_t *value, ngx_str_t *name)
+{
+    if (value->len < 2 || value->data[0] != '$') {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid variable name \"%V\"", value);
+        return NGX_ERROR;
+    }
+
+    name->len = value->len - 1;
+    name->data = value->data + 1;
+
+    return NGX_OK;
+}
+
+
+/* a variable node_set gives a value again: only with the same handler */
+ngx_int_t
+ngx_node_conf_same_handler(ngx_conf_t *cf, ngx_uint_t handler,
+    ngx_str_t *variable, ngx_str_t *name)
+{
+    ngx_node_conf_t     *ncf;
+    ngx_node_handler_t  *h;
+
+    ncf = ngx_node_conf(cf);
+    h = ncf->handlers.elts;
+
+    if (h[handler].name.len == name->len
+        && ngx_strncmp(h[handler].name.data, name->data, name->len) == 0)
+    {
+        return NGX_OK;
+    }
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "variable \"%V\" is already set by \"%V\" in %V:%ui",
+                       variable, &h[handler].name, &h[handler].file,
+                       h[handler].line);
+
+    return NGX_ERROR;
 }
 
 
@@ -730,6 +813,25 @@ ngx_node_safe_text(ngx_str_t *text)
 }
 
 
+/* a node_set value that would split a message is refused: logged, the variable empty */
+ngx_uint_t
+ngx_node_unsafe_value(ngx_log_t *log, ngx_uint_t handler, ngx_str_t *value)
+{
+    const ngx_node_handler_t  *h;
+
+    if (ngx_node_safe_text(value) == NGX_OK) {
+        return 0;
+    }
+
+    h = ngx_node_handler(handler);
+    ngx_log_error(NGX_LOG_ERR, log, 0,
+                  "%V \"%V\": the value " NGX_NODE_UNSAFE_TEXT
+                  "; the variable is empty", &h->directive, &h->name);
+
+    return 1;
+}
+
+
 /* an HTTP token (RFC 9110): a header name, a method */
 ngx_int_t
 ngx_node_token(ngx_str_t *text)
@@ -770,6 +872,29 @@ ngx_node_arg_str(const ngx_node_value_t *args, unsigned nargs, unsigned i,
 
     s->data = (u_char *) args[i].data;
     s->len = args[i].len;
+
+    return NGX_OK;
+}
+
+
+/* the variable name of a variables op: lower-cased into the pool, with its hash */
+ngx_int_t
+ngx_node_arg_variable(ngx_pool_t *pool, const ngx_node_value_t *args,
+    unsigned nargs, ngx_str_t *lower, ngx_uint_t *key)
+{
+    ngx_str_t  name;
+
+    if (ngx_node_arg_str(args, nargs, 0, &name) != NGX_OK || name.len == 0) {
+        return NGX_ERROR;
+    }
+
+    lower->len = name.len;
+    lower->data = ngx_pnalloc(pool, name.len);
+    if (lower->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    *key = ngx_hash_strlow(lower->data, name.data, name.len);
 
     return NGX_OK;
 }
@@ -872,7 +997,7 @@ ngx_node_retire(void)
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_node_init_process(ngx_cycle_t *cycle)
 {
     void                    *lib;
@@ -888,9 +1013,16 @@ ngx_node_init_process(ngx_cycle_t *cycle)
     static ngx_node_init_t   init;
     static u_char            runtime_dir[NGX_MAX_PATH];
 
+    /* once per process, whichever core module comes first */
+    if (ngx_node_process_started) {
+        return NGX_OK;
+    }
+
+    ngx_node_process_started = 1;
+
     clock_gettime(CLOCK_MONOTONIC, &started);
 
-    ncf = (ngx_node_conf_t *) ngx_get_conf(cycle->conf_ctx, ngx_node_core_module);
+    ncf = ngx_node_cycle_conf(cycle);
 
     ngx_queue_init(&ngx_node_pending);
 
@@ -1000,7 +1132,7 @@ ngx_node_init_process(ngx_cycle_t *cycle)
 }
 
 
-static void
+void
 ngx_node_exit_process(ngx_cycle_t *cycle)
 {
     const ngx_node_bridge_t  *bridge;

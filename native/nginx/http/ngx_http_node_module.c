@@ -366,22 +366,6 @@ ngx_http_node_path(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-static ngx_int_t
-ngx_http_node_variable_name(ngx_conf_t *cf, ngx_str_t *value, ngx_str_t *name)
-{
-    if (value->len < 2 || value->data[0] != '$') {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid variable name \"%V\"", value);
-        return NGX_ERROR;
-    }
-
-    name->len = value->len - 1;
-    name->data = value->data + 1;
-
-    return NGX_OK;
-}
-
-
 static char *
 ngx_http_node_set(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
@@ -389,14 +373,12 @@ ngx_http_node_set(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     ngx_str_t             *value, name;
     ngx_int_t              handler, index;
-    ngx_node_conf_t       *ncf;
-    ngx_node_handler_t    *h;
     ngx_http_variable_t   *v;
     ngx_http_node_var_t   *var;
 
     value = cf->args->elts;
 
-    if (ngx_http_node_variable_name(cf, &value[1], &name) != NGX_OK) {
+    if (ngx_node_conf_variable_name(cf, &value[1], &name) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 
@@ -417,20 +399,11 @@ ngx_http_node_set(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    if (v->get_handler == ngx_http_node_variable) {
-        ncf = ngx_node_conf(cf);
-        h = ncf->handlers.elts;
-
-        if (h[v->data].name.len != value[2].len
-            || ngx_strncmp(h[v->data].name.data, value[2].data,
-                           value[2].len) != 0)
-        {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "variable \"%V\" is already set by \"%V\" in "
-                               "%V:%ui", &value[1], &h[v->data].name,
-                               &h[v->data].file, h[v->data].line);
-            return NGX_CONF_ERROR;
-        }
+    if (v->get_handler == ngx_http_node_variable
+        && ngx_node_conf_same_handler(cf, v->data, &value[1], &value[2])
+           != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
     }
 
     if (cf->args->nelts == 4) {
@@ -482,11 +455,9 @@ ngx_http_node_var_value(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     ngx_http_complex_value_t  *cv = (ngx_http_complex_value_t *) data;
 
     if (cv == NULL) {
-        v->not_found = 1;
-        return NGX_OK;
-    }
+        ngx_str_null(&value);
 
-    if (ngx_http_complex_value(r, cv, &value) != NGX_OK) {
+    } else if (ngx_http_complex_value(r, cv, &value) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -510,7 +481,7 @@ ngx_http_node_var(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     value = cf->args->elts;
 
-    if (ngx_http_node_variable_name(cf, &value[1], &name) != NGX_OK) {
+    if (ngx_node_conf_variable_name(cf, &value[1], &name) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 

@@ -1,5 +1,5 @@
 /*
- * ngx-node's core: what the http module (and later the stream module) share.
+ * ngx-node's core (libngx_node_core.so): what the http and stream modules share.
  *   - the configuration every node_* directive adds to (imports, handler references, paths,
  *     Node options), kept by a core module so that it spans the whole nginx.conf;
  *   - the configuration check at load time (a short-lived checker process, ngx_node_check.c);
@@ -39,7 +39,9 @@ typedef struct {
     ngx_array_t     paths;      /* ngx_str_t: node_path directories, absolute */
     ngx_array_t    *options;    /* ngx_str_t: node_option flags, or NULL */
     ngx_msec_t      cpu_timeout; /* node_cpu_timeout; 0: off */
-    ngx_str_t       module_dir; /* the directory of this .so: bridge, checker, runtime */
+    ngx_str_t       module_dir; /* the directory of the core library: bridge, checker,
+                                   runtime */
+    unsigned        initialized:1;
 } ngx_node_conf_t;
 
 
@@ -52,9 +54,6 @@ struct ngx_node_pending_s {
 };
 
 
-extern ngx_module_t  ngx_node_core_module;
-
-
 ngx_node_conf_t *ngx_node_conf(ngx_conf_t *cf);
 
 /* node_import [name from] path; (args from cf) */
@@ -63,6 +62,12 @@ char *ngx_node_conf_import(ngx_conf_t *cf);
 char *ngx_node_conf_path(ngx_conf_t *cf);
 /* registers the handler named by cf->args[arg]; returns its number or NGX_ERROR */
 ngx_int_t ngx_node_conf_handler(ngx_conf_t *cf, ngx_uint_t arg);
+/* "$name" of node_set and node_var: the name */
+ngx_int_t ngx_node_conf_variable_name(ngx_conf_t *cf, ngx_str_t *value,
+    ngx_str_t *name);
+/* node_set gives $variable a value again: NGX_OK if with the same handler name */
+ngx_int_t ngx_node_conf_same_handler(ngx_conf_t *cf, ngx_uint_t handler,
+    ngx_str_t *variable, ngx_str_t *name);
 
 /* builds the runtime's configuration document (JSON) */
 ngx_int_t ngx_node_conf_json(ngx_cycle_t *cycle, ngx_node_conf_t *ncf,
@@ -112,12 +117,19 @@ ngx_int_t ngx_node_safe_text(ngx_str_t *text);
 #define NGX_NODE_UNSAFE_TEXT                                                  \
     "contains CR, LF or another control character, which would split the "  \
     "HTTP message; refused"
+/* node_set values end up in headers and request lines: 1 if this one would split a
+ * message (logged, naming the handler) */
+ngx_uint_t ngx_node_unsafe_value(ngx_log_t *log, ngx_uint_t handler,
+    ngx_str_t *value);
 /* an HTTP token: a header name, a method */
 ngx_int_t ngx_node_token(ngx_str_t *text);
 ngx_int_t ngx_node_arg_str(const ngx_node_value_t *args, unsigned nargs,
     unsigned i, ngx_str_t *s);
 ngx_int_t ngx_node_arg_int(const ngx_node_value_t *args, unsigned nargs,
     unsigned i, ngx_int_t *n);
+/* args[0], a variable's name: lower-cased into the pool, with its hash */
+ngx_int_t ngx_node_arg_variable(ngx_pool_t *pool, const ngx_node_value_t *args,
+    unsigned nargs, ngx_str_t *lower, ngx_uint_t *key);
 
 
 /* ngx_node_loop.c */

@@ -557,28 +557,6 @@ ngx_http_node_op_set_status(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
 
 /* variables */
 
-static ngx_int_t
-ngx_http_node_variable_name(ngx_http_request_t *r, const ngx_node_value_t *args,
-    unsigned nargs, ngx_str_t *lower, ngx_uint_t *key)
-{
-    ngx_str_t  name;
-
-    if (ngx_node_arg_str(args, nargs, 0, &name) != NGX_OK || name.len == 0) {
-        return NGX_ERROR;
-    }
-
-    lower->len = name.len;
-    lower->data = ngx_pnalloc(r->pool, name.len);
-    if (lower->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    *key = ngx_hash_strlow(lower->data, name.data, name.len);
-
-    return NGX_OK;
-}
-
-
 static void
 ngx_http_node_op_variable(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
     const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
@@ -588,7 +566,7 @@ ngx_http_node_op_variable(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
     ngx_node_value_t            bytes;
     ngx_http_variable_value_t  *vv;
 
-    if (ngx_http_node_variable_name(r, args, nargs, &name, &key) != NGX_OK) {
+    if (ngx_node_arg_variable(r->pool, args, nargs, &name, &key) != NGX_OK) {
         ngx_node_result_fail(res, "r.variables: a variable name is a "
                                   "non-empty string");
         return;
@@ -620,7 +598,7 @@ ngx_http_node_op_set_variable(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
     ngx_http_variable_value_t  *vv;
     ngx_http_core_main_conf_t  *cmcf;
 
-    if (ngx_http_node_variable_name(r, args, nargs, &name, &key) != NGX_OK
+    if (ngx_node_arg_variable(r->pool, args, nargs, &name, &key) != NGX_OK
         || ngx_node_arg_str(args, nargs, 1, &value) != NGX_OK)
     {
         ngx_node_result_type_error(res, "r.variables: a variable name and a "

@@ -634,36 +634,12 @@ ngx_http_node_log_handler(ngx_http_request_t *r)
 
 /* node_set: a variable's value, evaluated when used */
 
-/* variables end up in headers and request lines: a value that would split a message is
- * refused (logged; the variable is empty) */
-static ngx_uint_t
-ngx_http_node_unsafe_value(ngx_http_request_t *r, ngx_uint_t handler,
-    const ngx_node_value_t *value)
-{
-    ngx_str_t                  text;
-    const ngx_node_handler_t  *h;
-
-    text.data = (u_char *) value->data;
-    text.len = value->len;
-
-    if (ngx_node_safe_text(&text) == NGX_OK) {
-        return 0;
-    }
-
-    h = ngx_node_handler(handler);
-    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                  "%V \"%V\": the value " NGX_NODE_UNSAFE_TEXT
-                  "; the variable is empty", &h->directive, &h->name);
-
-    return 1;
-}
-
-
 ngx_int_t
 ngx_http_node_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     uintptr_t data)
 {
     u_char               *p;
+    ngx_str_t             text;
     ngx_node_value_t      ret;
     ngx_http_node_ctx_t  *ctx;
 
@@ -692,7 +668,10 @@ ngx_http_node_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
         return NGX_OK;
     }
 
-    if (ngx_http_node_unsafe_value(r, data, &ret)) {
+    text.data = (u_char *) ret.data;
+    text.len = ret.len;
+
+    if (ngx_node_unsafe_value(r->connection->log, data, &text)) {
         return NGX_OK;
     }
 
@@ -820,6 +799,7 @@ ngx_http_node_prefetched(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
     ngx_uint_t handler, const ngx_node_value_t *value)
 {
     u_char                     *p;
+    ngx_str_t                   text;
     ngx_uint_t                  i;
     ngx_http_node_var_t        *var;
     ngx_http_variable_value_t  *vv;
@@ -845,8 +825,11 @@ ngx_http_node_prefetched(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
         vv->not_found = 1;
         vv->len = 0;
 
+        text.data = (u_char *) value->data;
+        text.len = value->len;
+
         if ((value->type == NGX_NODE_STRING || value->type == NGX_NODE_BYTES)
-            && !ngx_http_node_unsafe_value(r, handler, value))
+            && !ngx_node_unsafe_value(r->connection->log, handler, &text))
         {
             p = ngx_pnalloc(r->pool, value->len);
 

@@ -1,0 +1,550 @@
+/*
+ * node_filter: the data nginx proxies (or returns), through JavaScript. node_filter's function
+ * runs once, at the first chunk, and registers s.on() callbacks; each chunk then goes to the
+ * callback of its direction (upload: from the client, download: from the upstream), or passes
+ * as it is when there is none. A callback's s.send() output goes on in the chunk's place.
+ *
+ * An async callback holds its direction until it settles: its chunk stays unconsumed in
+ * nginx's buffer, so once that buffer is full nginx stops reading the side it comes from
+ * (back-pressure, nothing buffered without bound), and chunks that came meanwhile wait their
+ * turn, in order. s.send() works after an await: to the direction that waits, or to the one
+ * its options name.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_stream.h>
+
+#include "ngx_stream_node.h"
+
+
+static ngx_int_t ngx_stream_node_body_filter(ngx_stream_session_t *s,
+    ngx_chain_t *in, ngx_uint_t from_upstream);
+static void ngx_stream_node_chunk_timeout_handler(ngx_event_t *ev);
+
+
+static ngx_stream_filter_pt  ngx_stream_next_filter;
+
+
+ngx_int_t
+ngx_stream_node_filter_init(ngx_conf_t *cf)
+{
+    ngx_stream_next_filter = ngx_stream_top_filter;
+    ngx_stream_top_filter = ngx_stream_node_body_filter;
+
+    return NGX_OK;
+}
+
+
+/* where a direction's data goes: the client for data from the upstream, and back */
+static ngx_connection_t *
+ngx_stream_node_destination(ngx_stream_session_t *s, ngx_uint_t from_upstream)
+{
+    if (from_upstream) {
+        return s->connection;
+    }
+
+    return s->upstream && s->upstream->peer.connection
+           ? s->upstream->peer.connection : NULL;
+}
+
+
+/* something went wrong: nothing more passes, and the session ends with 500 soon */
+static void
+ngx_stream_node_filter_failed(ngx_stream_node_ctx_t *ctx)
+{
+    ctx->failed = 1;
+
+    if (!ctx->fail.posted) {
+        ngx_post_event(&ctx->fail, &ngx_posted_events);
+    }
+}
+
+
+/* our buffers that went out are reused; their memory is freed */
+static void
+ngx_stream_node_filter_reap(ngx_stream_node_ctx_t *ctx)
+{
+    ngx_chain_t  *cl;
+
+    while (ctx->busy && ngx_buf_size(ctx->busy->buf) == 0) {
+        cl = ctx->busy;
+        ctx->busy = cl->next;
+
+        if (cl->buf->start) {
+            ngx_free(cl->buf->start);
+        }
+
+        cl->next = ctx->free;
+        ctx->free = cl;
+    }
+}
+
+
+/* passes a chain on; our buffers in it are kept until they are sent */
+static ngx_int_t
+ngx_stream_node_filter_pass(ngx_stream_session_t *s, ngx_stream_node_ctx_t *ctx,
+    ngx_chain_t *out, ngx_uint_t from_upstream)
+{
+    ngx_int_t          rc;
+    ngx_chain_t       *cl, *next, **busy;
+    ngx_connection_t  *dst;
+
+    dst = ngx_stream_node_destination(s, from_upstream);
+
+    if (out == NULL
+        && (dst == NULL || !(dst->buffered & ~NGX_STREAM_NODE_BUFFERED)))
+    {
+        /* nothing to send, nothing buffered below us: the write filter would
+         * call an empty chain an error */
+        return NGX_OK;
+    }
+
+    rc = ngx_stream_next_filter(s, out, from_upstream);
+
+    for (busy = &ctx->busy; *busy; busy = &(*busy)->next) { /* void */ }
+
+    for (cl = out; cl; cl = next) {
+        next = cl->next;
+
+        if (cl->buf->tag == (ngx_buf_tag_t) &ngx_stream_node_module) {
+            cl->next = NULL;
+            *busy = cl;
+            busy = &cl->next;
+
+        } else {
+            ngx_free_chain(s->connection->pool, cl);
+        }
+    }
+
+    ngx_stream_node_filter_reap(ctx);
+
+    return rc;
+}
+
+
+static ngx_chain_t *
+ngx_stream_node_filter_link(ngx_pool_t *pool, ngx_buf_t *b)
+{
+    ngx_chain_t  *cl;
+
+    cl = ngx_alloc_chain_link(pool);
+    if (cl == NULL) {
+        return NULL;
+    }
+
+    cl->buf = b;
+    cl->next = NULL;
+
+    return cl;
+}
+
+
+/* a chunk's callback: NGX_NODE_DISPATCH_* */
+static ngx_int_t
+ngx_stream_node_filter_chunk(ngx_stream_session_t *s,
+    ngx_stream_node_ctx_t *ctx, ngx_buf_t *b, ngx_uint_t from_upstream)
+{
+    ngx_int_t                    rc;
+    ngx_uint_t                   flags;
+    ngx_node_value_t             data, ret;
+    ngx_stream_node_srv_conf_t  *nscf;
+
+    nscf = ngx_stream_get_module_srv_conf(s, ngx_stream_node_module);
+
+    data.type = NGX_NODE_BYTES;
+    data.number = 0;
+    data.data = ngx_buf_in_memory(b) ? (const char *) b->pos : "";
+    data.len = ngx_buf_in_memory(b) ? (size_t) (b->last - b->pos) : 0;
+
+    flags = (from_upstream ? NGX_NODE_FLAG_UPSTREAM : 0)
+            | (b->last_buf ? NGX_NODE_FLAG_LAST : 0);
+
+    ctx->chunk_direction = from_upstream;
+
+    rc = ngx_node_call(s->connection->log, NGX_NODE_KIND_STREAM_CHUNK,
+                       nscf->filter, ctx->handle, &data, flags, &ret);
+
+    ctx->chunk_direction = -1;
+
+    if (rc != NGX_OK || ret.type != NGX_NODE_NUMBER) {
+        return NGX_NODE_DISPATCH_FAILED;
+    }
+
+    return (ngx_int_t) ret.number;
+}
+
+
+/* the chunks of a direction, in order, until one's callback has to be waited for */
+static ngx_int_t
+ngx_stream_node_filter_run(ngx_stream_session_t *s, ngx_stream_node_ctx_t *ctx,
+    ngx_uint_t from_upstream)
+{
+    ngx_buf_t                    *b;
+    ngx_chain_t                  *cl, *out;
+    ngx_connection_t             *dst;
+    ngx_stream_node_direction_t  *dir;
+    ngx_stream_node_srv_conf_t   *nscf;
+
+    dir = &ctx->directions[from_upstream];
+
+    while (dir->pending == NULL && dir->queue != NULL && !ctx->failed) {
+
+        cl = dir->queue;
+        dir->queue = cl->next;
+
+        if (dir->queue == NULL) {
+            dir->last = &dir->queue;
+        }
+
+        b = cl->buf;
+
+        switch (ngx_stream_node_filter_chunk(s, ctx, b, from_upstream)) {
+
+        case NGX_NODE_DISPATCH_PASS:
+            /* no callback for this direction: the chunk goes on as it is */
+            cl->next = NULL;
+            *ctx->collected_last = cl;
+            ctx->collected_last = &cl->next;
+            continue;
+
+        case NGX_NODE_DISPATCH_DONE:
+            /* the callback took it; what it sent is collected */
+            b->pos = b->last;
+            ngx_free_chain(s->connection->pool, cl);
+            continue;
+
+        case NGX_NODE_DISPATCH_PENDING:
+            /* its callback is async: the direction waits, holding the chunk */
+            ngx_free_chain(s->connection->pool, cl);
+            dir->pending = b;
+
+            dst = ngx_stream_node_destination(s, from_upstream);
+            if (dst) {
+                dst->buffered |= NGX_STREAM_NODE_BUFFERED;
+            }
+
+            nscf = ngx_stream_get_module_srv_conf(s, ngx_stream_node_module);
+
+            dir->timeout.handler = ngx_stream_node_chunk_timeout_handler;
+            dir->timeout.data = s->connection;
+            dir->timeout.log = s->connection->log;
+            ngx_add_timer(&dir->timeout, nscf->timeout);
+            break;
+
+        default:
+            ngx_free_chain(s->connection->pool, cl);
+            ngx_stream_node_filter_failed(ctx);
+        }
+    }
+
+    out = ctx->collected;
+    ctx->collected = NULL;
+    ctx->collected_last = &ctx->collected;
+
+    if (ctx->failed) {
+        return NGX_OK;
+    }
+
+    return ngx_stream_node_filter_pass(s, ctx, out, from_upstream);
+}
+
+
+static ngx_int_t
+ngx_stream_node_body_filter(ngx_stream_session_t *s, ngx_chain_t *in,
+    ngx_uint_t from_upstream)
+{
+    ngx_int_t                     rc;
+    ngx_chain_t                  *cl, *link;
+    ngx_node_value_t              ret;
+    ngx_stream_node_ctx_t        *ctx;
+    ngx_stream_node_direction_t  *dir;
+    ngx_stream_node_srv_conf_t   *nscf;
+
+    nscf = ngx_stream_get_module_srv_conf(s, ngx_stream_node_module);
+
+    if (nscf->filter == NGX_CONF_UNSET) {
+        return ngx_stream_next_filter(s, in, from_upstream);
+    }
+
+    ctx = ngx_stream_get_module_ctx(s, ngx_stream_node_module);
+
+    if (ctx == NULL || !ctx->filtering) {
+        /* node_filter's function runs once, at the first chunk */
+
+        if (ngx_stream_node_running(s, nscf->filter) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        ctx = ngx_stream_node_ctx(s);
+        if (ctx == NULL) {
+            return NGX_ERROR;
+        }
+
+        ctx->filtering = 1;
+
+        rc = ngx_node_call(s->connection->log, NGX_NODE_KIND_STREAM_FILTER,
+                           nscf->filter, ctx->handle, NULL, 0, &ret);
+
+        if (rc != NGX_OK || (ret.type == NGX_NODE_NUMBER
+                             && ret.number == NGX_NODE_DISPATCH_FAILED))
+        {
+            ngx_stream_node_filter_failed(ctx);
+        }
+    }
+
+    if (ctx->failed) {
+        /* the session ends: what comes is dropped */
+        for (cl = in; cl; cl = cl->next) {
+            cl->buf->pos = cl->buf->last;
+        }
+
+        return NGX_OK;
+    }
+
+    dir = &ctx->directions[from_upstream];
+
+    /* nginx reuses its chain links: the queue has links of its own */
+    for (cl = in; cl; cl = cl->next) {
+        link = ngx_stream_node_filter_link(s->connection->pool, cl->buf);
+        if (link == NULL) {
+            return NGX_ERROR;
+        }
+
+        *dir->last = link;
+        dir->last = &link->next;
+    }
+
+    return ngx_stream_node_filter_run(s, ctx, from_upstream);
+}
+
+
+/* s.send(data, last, flush, direction): -1 the direction of the chunk being called, or of
+ * the one direction that waits for an async callback */
+void
+ngx_stream_node_send(ngx_stream_session_t *s, ngx_stream_node_ctx_t *ctx,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
+{
+    ngx_buf_t    *b;
+    ngx_str_t     data;
+    ngx_int_t     direction;
+    ngx_uint_t    collect;
+    ngx_chain_t  *cl;
+
+    if (!ctx->filtering || ctx->failed) {
+        ngx_node_result_type_error(res, "s.send(): only in node_filter's "
+                                        "callbacks, while the session is "
+                                        "filtered");
+        return;
+    }
+
+    if (ngx_node_arg_str(args, nargs, 0, &data) != NGX_OK
+        || ngx_node_arg_int(args, nargs, 3, &direction) != NGX_OK)
+    {
+        ngx_node_result_type_error(res, "s.send(data[, options]): data is a "
+                                        "string or bytes");
+        return;
+    }
+
+    collect = 0;
+
+    if (direction < 0) {
+        if (ctx->chunk_direction >= 0) {
+            /* in the chunk's own call: its output, in the chunk's place */
+            direction = ctx->chunk_direction;
+            collect = 1;
+
+        } else if ((ctx->directions[0].pending == NULL)
+                   != (ctx->directions[1].pending == NULL))
+        {
+            direction = ctx->directions[1].pending != NULL;
+
+        } else {
+            ngx_node_result_type_error(res, "s.send(): outside a callback's "
+                                            "own call (after an await, in a "
+                                            "timer) say where: "
+                                            "{ from_upstream: true|false }, or "
+                                            "s.sendUpstream() / "
+                                            "s.sendDownstream()");
+            return;
+        }
+    }
+
+    if (ngx_stream_node_destination(s, direction) == NULL) {
+        ngx_node_result_fail(res, "s.send(): no upstream connection to send "
+                                  "to");
+        return;
+    }
+
+    if (ctx->free) {
+        cl = ctx->free;
+        ctx->free = cl->next;
+        b = cl->buf;
+        ngx_memzero(b, sizeof(ngx_buf_t));
+
+    } else {
+        cl = ngx_alloc_chain_link(s->connection->pool);
+        b = ngx_calloc_buf(s->connection->pool);
+
+        if (cl == NULL || b == NULL) {
+            ngx_node_result_fail(res, "out of memory");
+            return;
+        }
+
+        cl->buf = b;
+    }
+
+    cl->next = NULL;
+
+    if (data.len) {
+        b->start = ngx_alloc(data.len, s->connection->log);
+        if (b->start == NULL) {
+            cl->next = ctx->free;
+            ctx->free = cl;
+            ngx_node_result_fail(res, "out of memory");
+            return;
+        }
+
+        b->pos = b->start;
+        b->last = ngx_cpymem(b->start, data.data, data.len);
+        b->end = b->last;
+        b->temporary = 1;
+    }
+
+    b->last_buf = nargs > 1 && args[1].type == NGX_NODE_BOOLEAN && args[1].number;
+    b->flush = nargs > 2 && args[2].type == NGX_NODE_BOOLEAN && args[2].number;
+    b->tag = (ngx_buf_tag_t) &ngx_stream_node_module;
+
+    if (collect) {
+        *ctx->collected_last = cl;
+        ctx->collected_last = &cl->next;
+        return;
+    }
+
+    if (ngx_stream_node_filter_pass(s, ctx, cl, direction) == NGX_ERROR) {
+        ngx_stream_node_filter_failed(ctx);
+        ngx_node_result_fail(res, "s.send(): sending failed (the peer went "
+                                  "away?)");
+    }
+}
+
+
+/* an async callback of a chunk settled: the direction goes on, from nginx's loop */
+static void
+ngx_stream_node_chunk_settled(ngx_stream_session_t *s,
+    ngx_stream_node_ctx_t *ctx, ngx_uint_t from_upstream, ngx_uint_t failed)
+{
+    ngx_connection_t             *dst;
+    ngx_stream_node_direction_t  *dir;
+
+    dir = &ctx->directions[from_upstream];
+
+    if (dir->pending == NULL) {
+        return;
+    }
+
+    dir->pending->pos = dir->pending->last;
+    dir->pending = NULL;
+
+    if (dir->timeout.timer_set) {
+        ngx_del_timer(&dir->timeout);
+    }
+
+    dst = ngx_stream_node_destination(s, from_upstream);
+
+    if (dst == NULL) {
+        return;
+    }
+
+    dst->buffered &= ~NGX_STREAM_NODE_BUFFERED;
+
+    if (failed) {
+        ngx_stream_node_filter_failed(ctx);
+        return;
+    }
+
+    /* whoever writes to dst (the proxy, the return module) calls the filters again:
+     * the chunks that waited are called, the consumed one lets nginx read on */
+    if (!dst->write->posted) {
+        ngx_post_event(dst->write, &ngx_posted_events);
+    }
+}
+
+
+/* the chunkDone op: (fromUpstream, failed) */
+void
+ngx_stream_node_chunk_done(ngx_stream_session_t *s, ngx_stream_node_ctx_t *ctx,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
+{
+    if (nargs < 2 || args[0].type != NGX_NODE_BOOLEAN
+        || args[1].type != NGX_NODE_BOOLEAN)
+    {
+        ngx_node_result_fail(res, "chunkDone(fromUpstream, failed)");
+        return;
+    }
+
+    ngx_stream_node_chunk_settled(s, ctx, args[0].number != 0,
+                                  args[1].number != 0);
+}
+
+
+static void
+ngx_stream_node_chunk_timeout_handler(ngx_event_t *ev)
+{
+    ngx_uint_t                   from_upstream;
+    ngx_connection_t            *c;
+    ngx_stream_session_t        *s;
+    ngx_stream_node_ctx_t       *ctx;
+    const ngx_node_handler_t    *h;
+    ngx_stream_node_srv_conf_t  *nscf;
+
+    c = ev->data;
+    s = c->data;
+    ctx = ngx_stream_get_module_ctx(s, ngx_stream_node_module);
+    from_upstream = (ev == &ctx->directions[1].timeout);
+
+    nscf = ngx_stream_get_module_srv_conf(s, ngx_stream_node_module);
+    h = ngx_node_handler(nscf->filter);
+
+    ngx_log_error(NGX_LOG_ERR, s->connection->log, 0,
+                  "%V \"%V\": the %s callback did not finish within %Mms "
+                  "(node_timeout); closing the session", &h->directive,
+                  &h->name, from_upstream ? "download" : "upload",
+                  nscf->timeout);
+
+    ngx_stream_node_chunk_settled(s, ctx, from_upstream, 1);
+}
+
+
+/* the session ends: our buffers' memory goes */
+void
+ngx_stream_node_filter_cleanup(ngx_stream_node_ctx_t *ctx)
+{
+    ngx_uint_t    i;
+    ngx_chain_t  *cl;
+
+    for (i = 0; i < 2; i++) {
+        if (ctx->directions[i].timeout.timer_set) {
+            ngx_del_timer(&ctx->directions[i].timeout);
+        }
+    }
+
+    for (cl = ctx->busy; cl; cl = cl->next) {
+        if (cl->buf->start) {
+            ngx_free(cl->buf->start);
+            cl->buf->start = NULL;
+        }
+    }
+
+    for (cl = ctx->collected; cl; cl = cl->next) {
+        if (cl->buf->tag == (ngx_buf_tag_t) &ngx_stream_node_module
+            && cl->buf->start)
+        {
+            ngx_free(cl->buf->start);
+            cl->buf->start = NULL;
+        }
+    }
+
+    ctx->busy = NULL;
+    ctx->collected = NULL;
+}

@@ -1,0 +1,236 @@
+/**
+ * The `s` object of stream handlers: one per TCP connection or UDP session, the same for all
+ * of its handlers (access, preread, node_set, filter), so per-session state may live on it
+ * (or in a WeakMap keyed by it). Names and semantics are njs's.
+ */
+import { StringDecoder } from 'node:string_decoder';
+
+import type {
+    NginxRawVariables, NginxStreamCallbackFlags, NginxStreamEventCallback, NginxStreamSendOptions,
+    NginxStreamSession, NginxVariables,
+} from '../../api';
+import { native, STREAM_OP } from '../binding';
+import { LogLevel, toLogMessage } from '../log';
+import { rawVariablesView, variablesView } from '../variables';
+
+/** nginx's codes for s.decide: s.allow() and s.done(), s.decline(), s.deny(), a failure */
+const OK = 0;
+const DECLINED = -5;
+const FORBIDDEN = 403;
+const ERROR = -1;
+
+/** s.send()'s direction: the chunk's (or the one direction that waits), upstream, client */
+const ITS_OWN = -1;
+const TO_UPSTREAM = 0;
+const TO_CLIENT = 1;
+
+type EventName = 'upload' | 'download' | 'upstream' | 'downstream';
+
+/** upload/upstream: data from the client (index 0); download/downstream: from the upstream */
+const events: Record<EventName, { direction: 0 | 1; bytes: boolean }> = {
+    upload: { direction: 0, bytes: false },
+    download: { direction: 1, bytes: false },
+    upstream: { direction: 0, bytes: true },
+    downstream: { direction: 1, bytes: true },
+};
+
+/** A callback as the runtime calls it: with the data in the kind its event gives. */
+type Callback = (data: string | Buffer, flags: NginxStreamCallbackFlags) => unknown;
+
+interface Listener {
+    name: EventName;
+    callback: Callback;
+    bytes: boolean;
+    /** string events: a character cut between chunks arrives whole */
+    decoder?: StringDecoder;
+}
+
+function eventOf(name: unknown): { name: EventName; direction: 0 | 1; bytes: boolean } {
+    if (typeof name !== 'string' || !Object.prototype.hasOwnProperty.call(events, name)) {
+        throw new TypeError(`unknown event "${String(name)}": upload, download, upstream or downstream`);
+    }
+    return { name: name as EventName, ...events[name as EventName] };
+}
+
+function toBytes(data: unknown): string | Uint8Array {
+    if (data === undefined || data === null) return '';
+    if (typeof data === 'string' || data instanceof Uint8Array) return data;
+    if (data instanceof ArrayBuffer) return new Uint8Array(data);
+    if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    return String(data);
+}
+
+export class StreamSession implements NginxStreamSession {
+    /** a decision was made in the phase round under way */
+    decided = false;
+    /** the phase handler returned a promise that has not settled */
+    awaiting = false;
+    /** node_filter's function ran: s.send() works, s.allow() and the like do not */
+    filtering = false;
+    /** the chunk whose callback runs now: s.send() takes its flags by default */
+    chunk: NginxStreamCallbackFlags | undefined = undefined;
+    readonly listeners: [Listener | undefined, Listener | undefined] = [undefined, undefined];
+    private returnValue: string | Uint8Array | number | undefined = undefined;
+    private variablesView?: NginxVariables;
+    private rawVariablesView?: NginxRawVariables;
+
+    constructor(readonly handle: number) {}
+
+    /** A phase (access, preread) starts: undecided. */
+    beginRound(): void {
+        this.decided = false;
+        this.awaiting = false;
+    }
+
+    get remoteAddress(): string {
+        return native(this.handle, STREAM_OP.remoteAddress) as string;
+    }
+
+    /** `$status`: 0 until the session ends. */
+    get status(): number {
+        return native(this.handle, STREAM_OP.status) as number;
+    }
+
+    get variables(): NginxVariables {
+        this.variablesView ??= variablesView({
+            get: (name) => native(this.handle, STREAM_OP.variable, name) as string | undefined,
+            set: (name, value) => {
+                native(this.handle, STREAM_OP.setVariable, name, value);
+            },
+        });
+        return this.variablesView;
+    }
+
+    get rawVariables(): NginxRawVariables {
+        this.rawVariablesView ??= rawVariablesView((name) => native(this.handle, STREAM_OP.variable, name, true) as Buffer | undefined);
+        return this.rawVariablesView;
+    }
+
+    private decide(verb: string, code: number, given: unknown): void {
+        if (this.filtering) {
+            throw new TypeError(`s.${verb}() should not be called while filtering`);
+        }
+        if (given !== undefined) {
+            if (typeof given !== 'number' || !Number.isFinite(given)) {
+                throw new TypeError(`s.${verb}(code): code must be a number`);
+            }
+            code = Math.trunc(given);
+            if (code < -6 || code > 503) throw new RangeError(`s.${verb}(code): code is out of range`);
+        }
+        // a decision ends the round: what waited for data no longer does
+        this.listeners[0] = undefined;
+        this.listeners[1] = undefined;
+        this.decided = true;
+        native(this.handle, STREAM_OP.decide, code);
+    }
+
+    /** Lets the session go on to the next phase. */
+    allow(code?: number): void {
+        this.decide('allow', OK, code);
+    }
+
+    /** Ends the session with 403. */
+    deny(code?: number): void {
+        this.decide('deny', FORBIDDEN, code);
+    }
+
+    /** Leaves the decision to the phase's next handler. */
+    decline(code?: number): void {
+        this.decide('decline', DECLINED, code);
+    }
+
+    /** Like allow(); with a code, ends the session with that status (or declines with -5). */
+    done(code?: number): void {
+        this.decide('done', OK, code);
+    }
+
+    /** A failure ended the round: the session closes with 500. */
+    fail(): void {
+        this.decided = true;
+        native(this.handle, STREAM_OP.decide, ERROR);
+    }
+
+    on(event: EventName, callback: NginxStreamEventCallback): void {
+        const { name, direction, bytes } = eventOf(event);
+        if (typeof callback !== 'function') throw new TypeError('s.on(event, callback): callback is not a function');
+        const other = this.listeners[1 - direction];
+        if (other !== undefined && other.bytes !== bytes) {
+            throw new TypeError('mixing string and buffer events is not allowed');
+        }
+        if (this.listeners[direction] !== undefined) {
+            throw new TypeError(`event handler "${this.listeners[direction]!.name}" is already set; call s.off() first`);
+        }
+        this.listeners[direction] = {
+            name, callback: callback as Callback, bytes, decoder: bytes ? undefined : new StringDecoder('utf8'),
+        };
+    }
+
+    off(event: EventName): void {
+        this.listeners[eventOf(event).direction] = undefined;
+    }
+
+    /** The data of a chunk as its listener takes it: a Buffer, or text. */
+    static data(listener: Listener, data: Buffer, last: boolean): string | Buffer {
+        if (listener.bytes) return data;
+        const decoder = listener.decoder!;
+        return last ? decoder.write(data) + decoder.end() : decoder.write(data);
+    }
+
+    private sendTo(direction: number, data: unknown, options: NginxStreamSendOptions | undefined): void {
+        if (!this.filtering) {
+            throw new TypeError('s.send(): only in node_filter\'s callbacks (nothing is sent from access, preread or node_set)');
+        }
+        const chunk = this.chunk;
+        const last = options?.last ?? chunk?.last ?? false;
+        const flush = options?.flush ?? chunk !== undefined;
+        native(this.handle, STREAM_OP.send, toBytes(data), Boolean(last), Boolean(flush), direction);
+    }
+
+    /**
+     * Sends data on in place of the chunk being filtered (in its direction), or, after an await,
+     * in the direction of the callback that waits; `from_upstream` names the direction.
+     */
+    send(data: string | Uint8Array, options?: NginxStreamSendOptions): void {
+        const direction = typeof options?.from_upstream === 'boolean'
+            ? (options.from_upstream ? TO_CLIENT : TO_UPSTREAM) : ITS_OWN;
+        this.sendTo(direction, data, options);
+    }
+
+    /** Sends data to the upstream, at once. */
+    sendUpstream(data: string | Uint8Array, options?: NginxStreamSendOptions): void {
+        this.sendTo(TO_UPSTREAM, data, options);
+    }
+
+    /** Sends data to the client, at once. */
+    sendDownstream(data: string | Uint8Array, options?: NginxStreamSendOptions): void {
+        this.sendTo(TO_CLIENT, data, options);
+    }
+
+    setReturnValue(value: string | Uint8Array | number): void {
+        this.returnValue = value;
+    }
+
+    /** What setReturnValue() gave, once. */
+    takeReturnValue(): string | Uint8Array | number | undefined {
+        const value = this.returnValue;
+        this.returnValue = undefined;
+        return value;
+    }
+
+    logAt(level: number, message: unknown): void {
+        native(this.handle, STREAM_OP.log, level, toLogMessage(message));
+    }
+
+    /** Each argument is a line of its own, as in njs. */
+    log(...messages: unknown[]): void {
+        for (const message of messages) this.logAt(LogLevel.INFO, message);
+    }
+
+    warn(...messages: unknown[]): void {
+        for (const message of messages) this.logAt(LogLevel.WARN, message);
+    }
+
+    error(...messages: unknown[]): void {
+        for (const message of messages) this.logAt(LogLevel.ERR, message);
+    }
+}

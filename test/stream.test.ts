@@ -1,0 +1,293 @@
+/**
+ * The stream module: TCP and UDP sessions through node_access, node_preread, node_set and
+ * node_filter, against real peers on loopback. This nginx loads the stream module alone.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+
+import { request } from './harness/http';
+import { Nginx, sleep } from './harness/nginx';
+import { fixture } from './harness/paths';
+import { echoServer, tcpExchange, TcpServer, tcpServer, udpExchange, UdpServer, udpServer } from './harness/tcp';
+
+const servers = [
+    'allow', 'deny', 'allowLater', 'throws', 'undecided', 'status503', 'preread', 'prereadBytes',
+    'prereadSend', 'prereadVariable', 'asyncSet', 'state', 'filter', 'filterBytes', 'filterAsync',
+    'filterBoth', 'filterThrows', 'timeout', 'bufferFull', 'udp',
+] as const;
+type ServerName = (typeof servers)[number];
+
+describe('stream', () => {
+    let nginx: Nginx;
+    let echo: TcpServer;
+    let udpA: UdpServer;
+    let udpB: UdpServer;
+    const port = (name: ServerName) => nginx.streamPorts[servers.indexOf(name)];
+
+    before(async () => {
+        echo = await echoServer();
+        udpA = await udpServer((datagram) => `A got ${datagram.toString()}`);
+        udpB = await udpServer((datagram) => `B got ${datagram.toString()}`);
+        const upstream = `127.0.0.1:${echo.port}`;
+        nginx = await Nginx.start({
+            streamPorts: servers.length,
+            stream: (ports) => {
+                const listen = (name: ServerName, extra = '') => `listen 127.0.0.1:${ports[servers.indexOf(name)]} ${extra};`;
+                return `
+    node_import s from ${fixture('stream.mjs')};
+    node_var $line;
+    node_var $udp_target;
+    node_set $line_of s.lineOf;
+    node_set $recalled s.recall;
+    log_format session '$server_port $status $line_of';
+    access_log logs/stream.log session;
+    server { ${listen('allow')} node_access s.allowAll; proxy_pass ${upstream}; }
+    server { ${listen('deny')} node_access s.denyAll; proxy_pass ${upstream}; }
+    server { ${listen('allowLater')} node_access s.allowLater; proxy_pass ${upstream}; }
+    server { ${listen('throws')} node_access s.throws; proxy_pass ${upstream}; }
+    server { ${listen('undecided')} node_access s.undecided; proxy_pass ${upstream}; }
+    server { ${listen('status503')} node_access s.closeWith503; proxy_pass ${upstream}; }
+    server { ${listen('preread')} node_preread s.firstLine; proxy_pass ${upstream}; }
+    server { ${listen('prereadBytes')} node_preread s.magicBytes; return "magic $line\\n"; }
+    server { ${listen('prereadSend')} node_preread s.sendsInPreread; return "$line\\n"; }
+    server { ${listen('prereadVariable')} node_preread s.firstLine; return "line=$line_of\\n"; }
+    server {
+        ${listen('asyncSet')}
+        set $echo_port ${echo.port};
+        node_set $echo_address s.echoAddress;
+        proxy_pass $echo_address;
+    }
+    server { ${listen('state')} node_access s.remember; return "$recalled\\n"; }
+    server { ${listen('filter')} node_filter s.brackets; proxy_pass ${upstream}; }
+    server { ${listen('filterBytes')} node_filter s.flipBytes; proxy_pass ${upstream}; }
+    server { ${listen('filterAsync')} node_filter s.asyncDownload; proxy_pass ${upstream}; }
+    server { ${listen('filterBoth')} node_filter s.sendsBothWays; proxy_pass ${upstream}; }
+    server { ${listen('filterThrows')} node_filter s.throwingFilter; proxy_pass ${upstream}; }
+    server { ${listen('timeout')} node_timeout 300ms; node_access s.neverDecides; proxy_pass ${upstream}; }
+    server { ${listen('bufferFull')} preread_buffer_size 64; node_preread s.neverEnough; proxy_pass ${upstream}; }
+    server {
+        ${listen('udp', 'udp')}
+        set $udp_a ${udpA.port};
+        set $udp_b ${udpB.port};
+        node_set $udp_upstream s.udpTarget;
+        node_preread s.udpPick;
+        proxy_pass $udp_upstream;
+        proxy_responses 1;
+    }`;
+            },
+        });
+    });
+
+    after(async () => {
+        await echo?.close();
+        await udpA?.close();
+        await udpB?.close();
+        const troubles = nginx?.troubles();
+        await nginx?.destroy();
+        assert.deepEqual(troubles, []);
+    });
+
+    /** The status and node_set value the access log has for a server's sessions. */
+    async function logged(name: ServerName): Promise<string[]> {
+        await sleep(50);
+        return readFileSync(nginx.path('logs/stream.log'), 'utf8').split('\n')
+            .filter((line) => line.startsWith(`${port(name)} `)).map((line) => line.slice(line.indexOf(' ') + 1));
+    }
+
+    describe('node_access', () => {
+        it('allows: the session is proxied', async () => {
+            const reply = await tcpExchange(port('allow'), ['hello'], { endAfterMs: 200 });
+            assert.equal(reply.text, 'hello');
+            // (the harness's readiness probe was a session of this server too)
+            assert.equal((await logged('allow')).at(-1), '200 -');
+        });
+
+        it('denies: the session is closed with status 403, nothing reaches the upstream', async () => {
+            const before = echo.connections;
+            const reply = await tcpExchange(port('deny'), ['hello']);
+            assert.equal(reply.text, '');
+            assert.equal(echo.connections, before);
+            assert.deepEqual(await logged('deny'), ['403 -']);
+        });
+
+        it('waits for an async handler', async () => {
+            const reply = await tcpExchange(port('allowLater'), ['later'], { endAfterMs: 300 });
+            assert.equal(reply.text, 'later');
+        });
+
+        it('closes the session with 500 when the handler throws, naming it', async () => {
+            const reply = await tcpExchange(port('throws'), ['x']);
+            assert.equal(reply.text, '');
+            assert.deepEqual(await logged('throws'), ['500 -']);
+            await nginx.waitForLog(/node_access "s\.throws" failed: Error: stream boom\n\s+at throws/);
+        });
+
+        it('closes the session with 500 when an async handler resolves without deciding', async () => {
+            await tcpExchange(port('undecided'), ['x']);
+            assert.deepEqual(await logged('undecided'), ['500 -']);
+            await nginx.waitForLog(/node_access "s\.undecided" resolved without deciding; call s\.allow\(\), s\.deny\(\), s\.decline\(\) or s\.done\(\)/);
+        });
+
+        it('ends the session with the status s.done() gives', async () => {
+            await tcpExchange(port('status503'), ['x']);
+            assert.deepEqual(await logged('status503'), ['503 -']);
+        });
+
+        it('closes a session nothing decides at node_timeout, naming the handler', async () => {
+            const reply = await tcpExchange(port('timeout'), ['x']);
+            assert.equal(reply.closedByPeer, true);
+            await nginx.waitForLog(/node_access "s\.neverDecides" did not decide within 300ms \(node_timeout\); closing the session/);
+        });
+    });
+
+    describe('node_preread', () => {
+        it('decides on a first line that comes in several segments, and the data goes on', async () => {
+            const reply = await tcpExchange(port('preread'), ['o', 'k 1', '\nthe rest'], { gapMs: 50, endAfterMs: 300 });
+            assert.equal(reply.text, 'ok 1\nthe rest');
+        });
+
+        it('denies on a bad first line', async () => {
+            const reply = await tcpExchange(port('preread'), ['bad\n']);
+            assert.equal(reply.text, '');
+        });
+
+        it('gives Buffers to an upstream callback', async () => {
+            const reply = await tcpExchange(port('prereadBytes'), [Buffer.from([0xca, 0xfe]), Buffer.from([0xba, 0xbe, 1])], { gapMs: 50 });
+            assert.equal(reply.text, 'magic cafebabe\n');
+        });
+
+        it('refuses s.send() outside a filter with a TypeError', async () => {
+            const reply = await tcpExchange(port('prereadSend'), ['x']);
+            assert.equal(reply.text, 'TypeError\n');
+        });
+
+        it('sets variables that node_set and the log see', async () => {
+            const reply = await tcpExchange(port('prereadVariable'), ['ok variable\n']);
+            assert.equal(reply.text, 'line=ok variable\n');
+            assert.deepEqual(await logged('prereadVariable'), ['200 ok variable']);
+        });
+
+        it('closes with 400 when the preread buffer fills before a decision', async () => {
+            await tcpExchange(port('bufferFull'), ['x'.repeat(100)]);
+            assert.deepEqual(await logged('bufferFull'), ['400 -']);
+        });
+    });
+
+    describe('node_set', () => {
+        it('awaits an async value after preread, before proxy_pass uses it', async () => {
+            const reply = await tcpExchange(port('asyncSet'), ['via an async upstream'], { endAfterMs: 300 });
+            assert.equal(reply.text, 'via an async upstream');
+        });
+
+        it('sees the same s as the session\'s other handlers', async () => {
+            const reply = await tcpExchange(port('state'), []);
+            assert.equal(reply.text, 'seen 127.0.0.1\n');
+        });
+    });
+
+    describe('node_filter', () => {
+        it('rewrites text both ways', async () => {
+            const reply = await tcpExchange(port('filter'), ['hello'], { endAfterMs: 300 });
+            assert.equal(reply.text, '[HELLO]');
+        });
+
+        it('rewrites bytes', async () => {
+            const sent = Buffer.from([0, 1, 2, 0xfe, 0xff]);
+            const reply = await tcpExchange(port('filterBytes'), [sent], { endAfterMs: 300 });
+            assert.deepEqual(reply.data, sent, 'flipped on the way up and back');
+        });
+
+        it('waits for async callbacks, in order, and s.send() works after the await', async () => {
+            const reply = await tcpExchange(port('filterAsync'), ['a', 'b', 'c'], { gapMs: 5, endAfterMs: 500 });
+            const parts = reply.text.split('|').filter(Boolean);
+            assert.deepEqual(parts.map((part) => Number(part.split(':')[0])), parts.map((_, i) => i + 1), 'in order');
+            assert.equal(parts.map((part) => part.split(':')[1]).join(''), 'abc');
+        });
+
+        it('sends to either side at once', async () => {
+            const reply = await tcpExchange(port('filterBoth'), ['12345'], { endAfterMs: 300 });
+            assert.equal(reply.text, 'ack 5\n12345');
+        });
+
+        it('ends the session with 500 when a callback throws', async () => {
+            const reply = await tcpExchange(port('filterThrows'), ['x']);
+            assert.equal(reply.closedByPeer, true);
+            await nginx.waitForLog(/node_filter "s\.throwingFilter": its "upload" callback failed: Error: filter boom/);
+            assert.deepEqual(await logged('filterThrows'), ['500 -']);
+        });
+    });
+
+    describe('UDP', () => {
+        it('picks the upstream from the datagram', async () => {
+            assert.equal((await udpExchange(port('udp'), 'a:one'))?.toString(), 'A got a:one');
+            assert.equal((await udpExchange(port('udp'), 'b:two'))?.toString(), 'B got b:two');
+            assert.equal((await udpExchange(port('udp'), 'a:three'))?.toString(), 'A got a:three');
+        });
+    });
+});
+
+describe('stream and http in one worker', () => {
+    let nginx: Nginx;
+
+    before(async () => {
+        nginx = await Nginx.start({
+            http: `node_import shared from ${fixture('shared-state.mjs')};`,
+            server: 'location / { node_content shared.httpCount; }',
+            stream: (ports) => `
+    node_import shared from ${fixture('shared-state.mjs')};
+    server { listen 127.0.0.1:${ports[0]}; node_access shared.streamCount; return "$stream_seen\\n"; }
+    node_set $stream_seen shared.seen;`,
+        });
+    });
+
+    after(async () => {
+        const troubles = nginx?.troubles();
+        await nginx?.destroy();
+        assert.deepEqual(troubles, []);
+    });
+
+    it('runs one Node.js: a module imported in both is one instance', async () => {
+        assert.equal((await request(nginx.url('/'))).text, 'http 1 stream 0\n');
+        assert.equal((await tcpExchange(nginx.streamPorts[0], [])).text, 'http 1 stream 1\n');
+        assert.equal((await request(nginx.url('/'))).text, 'http 2 stream 1\n');
+        assert.equal(nginx.errorLog().match(/Node\.js started in/g)?.length, 1);
+    });
+});
+
+describe('stream sessions across reload and quit', () => {
+    it('keeps a long-lived proxied session through a reload, with 2 workers', async () => {
+        let upstreamSocket: import('node:net').Socket | undefined;
+        const upstream = await tcpServer((socket) => {
+            upstreamSocket = socket;
+            socket.on('data', (data) => socket.write(data));
+        });
+        const nginx = await Nginx.start({
+            workers: 2,
+            stream: (ports) => `
+    node_import s from ${fixture('stream.mjs')};
+    server { listen 127.0.0.1:${ports[0]}; node_access s.allowAll; node_filter s.brackets; proxy_pass 127.0.0.1:${upstream.port}; }`,
+        });
+        try {
+            const { Socket } = await import('node:net');
+            const client = new Socket();
+            let received = '';
+            client.on('data', (data) => { received += data.toString(); });
+            await new Promise<void>((resolve) => client.connect(nginx.port, '127.0.0.1', resolve));
+            client.write('before');
+            for (let i = 0; i < 100 && !received.includes('[BEFORE]'); i++) await sleep(20);
+            await nginx.reload();
+            client.write('after');
+            for (let i = 0; i < 100 && !received.includes('[AFTER]'); i++) await sleep(20);
+            assert.equal(received, '[BEFORE][AFTER]');
+            client.end();
+            upstreamSocket?.end();
+            const status = await nginx.quit();
+            assert.equal(status, 0);
+            assert.deepEqual(nginx.troubles(), []);
+        } finally {
+            await nginx.destroy();
+            await upstream.close();
+        }
+    });
+});
