@@ -161,6 +161,7 @@ ngx_stream_node_filter_chunk(ngx_stream_session_t *s,
             | (b->last_buf ? NGX_NODE_FLAG_LAST : 0);
 
     ctx->chunk_direction = from_upstream;
+    ctx->chunk_settled = 0;
 
     rc = ngx_node_call(s->connection->log, NGX_NODE_KIND_STREAM_CHUNK,
                        nscf->filter, ctx->handle, &data, flags, &ret);
@@ -169,6 +170,12 @@ ngx_stream_node_filter_chunk(ngx_stream_session_t *s,
 
     if (rc != NGX_OK || ret.type != NGX_NODE_NUMBER) {
         return NGX_NODE_DISPATCH_FAILED;
+    }
+
+    if (ret.number == NGX_NODE_DISPATCH_PENDING && ctx->chunk_settled) {
+        /* an async callback that settled in the call's own promise reactions */
+        return ctx->chunk_settled == NGX_OK ? NGX_NODE_DISPATCH_DONE
+                                            : NGX_NODE_DISPATCH_FAILED;
     }
 
     return (ngx_int_t) ret.number;
@@ -480,6 +487,12 @@ ngx_stream_node_chunk_done(ngx_stream_session_t *s, ngx_stream_node_ctx_t *ctx,
         || args[1].type != NGX_NODE_BOOLEAN)
     {
         ngx_node_result_fail(res, "chunkDone(fromUpstream, failed)");
+        return;
+    }
+
+    if (ctx->chunk_direction == (args[0].number != 0)) {
+        /* the chunk's own call has not returned yet: it looks at this */
+        ctx->chunk_settled = args[1].number ? NGX_ERROR : NGX_OK;
         return;
     }
 

@@ -310,7 +310,8 @@ ngx_stream_node_phase(ngx_stream_session_t *s, ngx_stream_node_phase_e phase,
         return NGX_ERROR;
     }
 
-    if (ret.number == NGX_NODE_DISPATCH_DONE) {
+    if (ret.number == NGX_NODE_DISPATCH_DONE || ctx->decided) {
+        /* decided in the call, or by its promise reactions right after it */
         ctx->steps[phase] = NGX_STREAM_NODE_IDLE;
         return ctx->status;
     }
@@ -587,7 +588,10 @@ ngx_stream_node_op_prefetched(ngx_stream_session_t *s,
         }
     }
 
-    if (--ctx->prefetching == 0) {
+    /* the last value may come during the prefetch's own calls: nothing waits then */
+    if (--ctx->prefetching == 0
+        && ctx->steps[NGX_STREAM_NODE_PREFETCH] == NGX_STREAM_NODE_WAITING)
+    {
         ngx_stream_node_wake(ctx);
     }
 }
