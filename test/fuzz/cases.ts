@@ -479,6 +479,11 @@ export function makeCase(seed: number, index: number, port: number): Case {
     }
     const common = { label, methods: [label.startsWith('GET /') ? 'GET' : req.method], expected: 1, http09: req.http09 };
 
+    if (mode === 'whole' && req.waits && rng.chance(0.5)) {
+        // a body that promises more than comes, and the client closes its side
+        return { ...base, ...common, mode: 'half-close', label: `${label}, then FIN`, pieces: [bytes], pauses: [0], cut: bytes.length };
+    }
+
     switch (mode) {
     case 'pieces': {
         const pieces: Buffer[] = [];
