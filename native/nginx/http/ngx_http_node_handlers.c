@@ -82,6 +82,16 @@ ngx_http_node_cleanup(void *data)
         ngx_delete_posted_event(&ctx->resume);
     }
 
+    /* a buffered body filter still working when the client went away */
+
+    if (ctx->filter_timeout.timer_set) {
+        ngx_del_timer(&ctx->filter_timeout);
+    }
+
+    if (ctx->filter_wake.posted) {
+        ngx_delete_posted_event(&ctx->filter_wake);
+    }
+
     ngx_node_pending_remove(&ctx->pending);
 
     ngx_node_close(ctx->handle);
