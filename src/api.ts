@@ -274,6 +274,43 @@ export type NginxStreamVariableHandler = (s: NginxStreamSession) => NginxVariabl
 /** A `node_filter` handler: registers `s.on()` callbacks for the data proxied. */
 export type NginxStreamFilter = (s: NginxStreamSession) => void;
 
+/**
+ * A shared dict (`node_shared_dict_zone`): nginx shared memory that every worker sees, from
+ * http and stream handlers alike; each method is atomic across workers.
+ */
+export interface NgxSharedDict {
+    readonly name: string;
+    /** what values are: `type=string` (the default) or `type=number` */
+    readonly type: 'string' | 'number';
+    /** the zone's size in bytes */
+    readonly capacity: number;
+    get(key: string): string | number | undefined;
+    has(key: string): boolean;
+    /** Stores a value (of the dict's type); `timeout` (ms) overrides the zone's. Full: SharedMemoryError. */
+    set(key: string, value: string | number, timeout?: number): this;
+    /** Stores a value unless the key has one: whether it did. */
+    add(key: string, value: string | number, timeout?: number): boolean;
+    /** Stores a value if the key has one: whether it did. */
+    replace(key: string, value: string | number, timeout?: number): boolean;
+    /** Removes an entry: whether there was one. */
+    delete(key: string): boolean;
+    /** Removes an entry and returns its value. */
+    pop(key: string): string | number | undefined;
+    /** Number dicts: adds `delta` (the entry starts at `init`, 0 by default) and returns the sum, atomically. */
+    incr(key: string, delta: number, init?: number, timeout?: number): number;
+    /** The keys (at most `max`, 1024 by default; a negative `max`: all), least recently written first. */
+    keys(max?: number): string[];
+    /** `[key, value]` pairs, as keys() bounds them. */
+    items(max?: number): [string, string | number][];
+    /** How many entries there are. */
+    size(): number;
+    clear(): void;
+    /** Free bytes of the zone (whole free pages). */
+    freeSpace(): number;
+    /** Milliseconds before an entry expires; -1: it does not; `undefined`: there is none. */
+    ttl(key: string): number | undefined;
+}
+
 /** nginx's error_log levels as `ngx.log()` takes them. */
 export type NgxLogLevel = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
 
@@ -297,6 +334,8 @@ export interface NgxObject {
     fetch(url: string | URL, options?: { body?: string | Uint8Array; headers?: Record<string, string>; method?: string }): Promise<Response>;
     /** ngx-node's version. */
     readonly ngx_node_version: string;
+    /** The shared dicts of `node_shared_dict_zone`, by zone name. */
+    readonly shared: Readonly<Record<string, NgxSharedDict>>;
     /** nginx's prefix (`-p`). */
     readonly prefix: string;
     /** The directory of nginx's configuration prefix. */

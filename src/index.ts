@@ -9,4 +9,6 @@ export type * from './api';
 declare global {
     // eslint-disable-next-line no-var
     var ngx: NgxObject;
+    /** Thrown by a shared dict that is full and has no "evict". */
+    class SharedMemoryError extends Error {}
 }

@@ -87,6 +87,7 @@ typedef void (*ngx_node_op_pt)(void *object, unsigned op,
  */
 #define NGX_NODE_WORKER_OPS(X)                                                \
     X(LOG, log)                       /* (level, message) */                  \
+    X(DICT, dict)                     /* (zone, op, ...): NGX_NODE_DICT_OPS */\
 
 #define NGX_NODE_HTTP_OPS(X)                                                  \
     X(METHOD, method)                                                         \
@@ -141,6 +142,24 @@ typedef void (*ngx_node_op_pt)(void *object, unsigned op,
                                           callback of a chunk settled */      \
     X(PREFETCHED, prefetched)         /* (handler, value): async node_set */  \
 
+/* shared dicts: the operations of the worker op "dict" (zone, op, key, ...); a full zone
+ * answers null (SharedMemoryError) */
+#define NGX_NODE_DICT_OPS(X)                                                  \
+    X(GET, get)                       /* (key) -> value | undefined */        \
+    X(SET, set)                       /* (key, value[, timeout]) -> true */   \
+    X(ADD, add)                       /* ... -> false if it exists */         \
+    X(REPLACE, replace)               /* ... -> false if it does not */       \
+    X(HAS, has)                                                               \
+    X(DELETE, delete)                                                         \
+    X(POP, pop)                                                               \
+    X(INCR, incr)                     /* (key, delta[, init[, timeout]]) */   \
+    X(KEYS, keys)                     /* ([max]) -> [key ...] */              \
+    X(ITEMS, items)                   /* ([max]) -> [key, value ...] */       \
+    X(SIZE, size)                                                             \
+    X(CLEAR, clear)                                                           \
+    X(FREE_SPACE, freeSpace)                                                  \
+    X(TTL, ttl)                       /* (key) -> ms, -1 never, undefined */  \
+
 /* a call from Lua (resty.node): what to call, and its result */
 #define NGX_NODE_LUA_OPS(X)                                                   \
     X(TARGET, target)                 /* [module, function] */                \
@@ -149,6 +168,7 @@ typedef void (*ngx_node_op_pt)(void *object, unsigned op,
 #define NGX_NODE_WORKER_OP_ENUM(NAME, name)  NGX_NODE_WORKER_OP_##NAME,
 #define NGX_NODE_LUA_OP_ENUM(NAME, name)     NGX_NODE_LUA_OP_##NAME,
 #define NGX_NODE_STREAM_OP_ENUM(NAME, name)  NGX_NODE_STREAM_OP_##NAME,
+#define NGX_NODE_DICT_OP_ENUM(NAME, name)    NGX_NODE_DICT_OP_##NAME,
 #define NGX_NODE_HTTP_OP_ENUM(NAME, name)    NGX_NODE_HTTP_OP_##NAME,
 
 enum { NGX_NODE_WORKER_OPS(NGX_NODE_WORKER_OP_ENUM) NGX_NODE_WORKER_OP_COUNT };
@@ -158,6 +178,8 @@ enum { NGX_NODE_HTTP_OPS(NGX_NODE_HTTP_OP_ENUM) NGX_NODE_HTTP_OP_COUNT };
 enum { NGX_NODE_LUA_OPS(NGX_NODE_LUA_OP_ENUM) NGX_NODE_LUA_OP_COUNT };
 
 enum { NGX_NODE_STREAM_OPS(NGX_NODE_STREAM_OP_ENUM) NGX_NODE_STREAM_OP_COUNT };
+
+enum { NGX_NODE_DICT_OPS(NGX_NODE_DICT_OP_ENUM) NGX_NODE_DICT_OP_COUNT };
 
 
 /* handler kinds the runtime dispatches on */

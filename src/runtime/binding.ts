@@ -12,11 +12,16 @@ export interface NativeBinding {
     httpOps: Record<string, number>;
     luaOps: Record<string, number>;
     streamOps: Record<string, number>;
+    dictOps: Record<string, number>;
     /** Node's internal/async_hooks, where the bridge could load it */
     nodeAsyncHooks?: { clearAsyncIdStack?(): void };
 }
 
-const workerOpNames = ['log'] as const;
+const workerOpNames = ['log', 'dict'] as const;
+
+const dictOpNames = [
+    'get', 'set', 'add', 'replace', 'has', 'delete', 'pop', 'incr', 'keys', 'items', 'size', 'clear', 'freeSpace', 'ttl',
+] as const;
 
 const httpOpNames = [
     'method', 'uri', 'args', 'httpVersion', 'remoteAddress',
@@ -36,6 +41,7 @@ export type WorkerOp = (typeof workerOpNames)[number];
 export type HttpOp = (typeof httpOpNames)[number];
 export type LuaOp = (typeof luaOpNames)[number];
 export type StreamOp = (typeof streamOpNames)[number];
+export type DictOp = (typeof dictOpNames)[number];
 
 function pick<K extends string>(table: Record<string, number>, names: readonly K[], what: string): Record<K, number> {
     const ops = {} as Record<K, number>;
@@ -60,12 +66,14 @@ export let WORKER_OP: Record<WorkerOp, number>;
 export let HTTP_OP: Record<HttpOp, number>;
 export let LUA_OP: Record<LuaOp, number>;
 export let STREAM_OP: Record<StreamOp, number>;
+export let DICT_OP: Record<DictOp, number>;
 
 export function attach(binding: NativeBinding): void {
     WORKER_OP = pick(binding.workerOps, workerOpNames, 'worker');
     HTTP_OP = pick(binding.httpOps, httpOpNames, 'http');
     LUA_OP = pick(binding.luaOps, luaOpNames, 'Lua');
     STREAM_OP = pick(binding.streamOps, streamOpNames, 'stream');
+    DICT_OP = pick(binding.dictOps, dictOpNames, 'shared dict');
     native = binding.call;
 }
 

@@ -18,12 +18,22 @@ export interface HandlerConf extends ConfLocation {
     directive: string;
 }
 
+/** `node_shared_dict_zone`; its index is the zone's number in the dict op */
+export interface DictConf {
+    name: string;
+    type: 'string' | 'number';
+    capacity: number;
+    /** ms; 0: entries do not expire */
+    timeout: number;
+}
+
 export interface RuntimeConf {
     imports: ImportConf[];
     /** indexed by the handler numbers the module dispatches with */
     handlers: HandlerConf[];
     /** node_path directories, absolute */
     paths: string[];
+    dicts: DictConf[];
     prefix: string;
     confPrefix: string;
     confFile: string;

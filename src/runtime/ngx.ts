@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { NgxLogLevel, NgxObject } from '../api';
 import type { RuntimeConf } from './config';
 import { checkLevel, logWorker, LogLevel, toLogMessage } from './log';
+import { SharedMemoryError, sharedDicts } from './shared-dict';
 
 function ownVersion(): string {
     try {
@@ -32,6 +33,7 @@ export function createNgx(conf: RuntimeConf): NgxObject {
             return fetch(url, options === undefined ? undefined : { body: options.body, headers: options.headers, method: options.method });
         },
         ngx_node_version: ownVersion(),
+        shared: sharedDicts(conf.dicts ?? []),
         prefix: conf.prefix,
         conf_prefix: conf.confPrefix,
         conf_file_path: conf.confFile,
@@ -40,4 +42,5 @@ export function createNgx(conf: RuntimeConf): NgxObject {
 
 export function installNgx(conf: RuntimeConf): void {
     Object.defineProperty(globalThis, 'ngx', { value: createNgx(conf), writable: false, configurable: false, enumerable: false });
+    Object.defineProperty(globalThis, 'SharedMemoryError', { value: SharedMemoryError, writable: true, configurable: true, enumerable: false });
 }

@@ -281,6 +281,12 @@ export class Nginx {
         await this.waitForWorkers(before, deadline);
     }
 
+    /** Starts nginx again on the same prefix and configuration, after quit(). */
+    async restart(): Promise<this> {
+        await this.run();
+        return this;
+    }
+
     /** Graceful stop (nginx -s quit); resolves to nginx's exit code. */
     async quit(): Promise<number | null> {
         if (!this.process || this.process.exitCode !== null) return this.process?.exitCode ?? null;

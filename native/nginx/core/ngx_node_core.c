@@ -15,6 +15,7 @@
 
 #include "ngx_node_core.h"
 #include "ngx_node_core_module.h"
+#include "ngx_node_shared_dict.h"
 
 
 typedef enum {
@@ -112,6 +113,9 @@ ngx_node_create_conf(ngx_cycle_t *cycle)
                           sizeof(ngx_node_handler_t))
            != NGX_OK
         || ngx_array_init(&ncf->paths, cycle->pool, 2, sizeof(ngx_str_t))
+           != NGX_OK
+        || ngx_array_init(&ncf->dicts, cycle->pool, 2,
+                          sizeof(ngx_node_dict_t *))
            != NGX_OK)
     {
         return NULL;
@@ -589,6 +593,7 @@ ngx_node_json_write(ngx_node_json_t *j, ngx_cycle_t *cycle,
 {
     ngx_str_t           *paths, version;
     ngx_uint_t           i;
+    ngx_node_dict_t    **dict;
     ngx_node_import_t   *imp;
     ngx_node_handler_t  *h;
 
@@ -642,6 +647,26 @@ ngx_node_json_write(ngx_node_json_t *j, ngx_cycle_t *cycle,
         }
 
         ngx_node_json_str(j, &paths[i]);
+    }
+
+    ngx_node_json_raw(j, "]", 1);
+
+    ngx_node_json_key(j, "dicts", 0);
+    ngx_node_json_raw(j, "[", 1);
+    dict = ncf->dicts.elts;
+
+    for (i = 0; i < ncf->dicts.nelts; i++) {
+        ngx_node_json_raw(j, i ? ",{" : "{", i ? 2 : 1);
+        ngx_node_json_key(j, "name", 1);
+        ngx_node_json_str(j, &dict[i]->name);
+        ngx_node_json_key(j, "type", 0);
+        ngx_node_json_raw(j, dict[i]->type == NGX_NODE_DICT_NUMBER
+                             ? "\"number\"" : "\"string\"", 8);
+        ngx_node_json_key(j, "capacity", 0);
+        ngx_node_json_num(j, dict[i]->size);
+        ngx_node_json_key(j, "timeout", 0);
+        ngx_node_json_num(j, dict[i]->timeout);
+        ngx_node_json_raw(j, "}", 1);
     }
 
     ngx_node_json_raw(j, "]", 1);
@@ -941,6 +966,10 @@ ngx_node_worker_op(void *object, unsigned op, const ngx_node_value_t *args,
         ngx_log_error((ngx_uint_t) level, log, 0, "%V", &msg);
         return;
 
+    case NGX_NODE_WORKER_OP_DICT:
+        ngx_node_dict_op(&ngx_node_worker_conf->dicts, args, nargs, res);
+        return;
+
     default:
         ngx_node_result_fail(res, "unknown worker op %ud", op);
     }
@@ -1135,7 +1164,16 @@ ngx_node_init_process(ngx_cycle_t *cycle)
 void
 ngx_node_exit_process(ngx_cycle_t *cycle)
 {
+    ngx_node_conf_t          *ncf;
     const ngx_node_bridge_t  *bridge;
+
+    ncf = ngx_node_cycle_conf(cycle);
+
+    if (ncf != NULL && ngx_node_process_started != 2) {
+        /* once per process: the shared dicts' state files are up to date */
+        ngx_node_process_started = 2;
+        ngx_node_dict_exit_process(&ncf->dicts);
+    }
 
     bridge = ngx_node_bridge_ptr;
 
@@ -1182,6 +1220,17 @@ ngx_node_handler_set_async(ngx_uint_t index, ngx_uint_t async)
 {
     ngx_node_handler_kinds[index] = async ? NGX_NODE_HANDLER_ASYNC
                                           : NGX_NODE_HANDLER_SYNC;
+}
+
+
+ngx_connection_t *
+ngx_node_event_connection(void)
+{
+    static ngx_connection_t  c;
+
+    c.fd = (ngx_socket_t) -1;
+
+    return &c;
 }
 
 

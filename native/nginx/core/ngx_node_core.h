@@ -37,6 +37,7 @@ typedef struct {
     ngx_array_t     imports;    /* ngx_node_import_t */
     ngx_array_t     handlers;   /* ngx_node_handler_t; the index is the handler's number */
     ngx_array_t     paths;      /* ngx_str_t: node_path directories, absolute */
+    ngx_array_t     dicts;      /* ngx_node_dict_t *: node_shared_dict_zone */
     ngx_array_t    *options;    /* ngx_str_t: node_option flags, or NULL */
     ngx_msec_t      cpu_timeout; /* node_cpu_timeout; 0: off */
     ngx_str_t       module_dir; /* the directory of the core library: bridge, checker,
@@ -130,6 +131,11 @@ ngx_int_t ngx_node_arg_int(const ngx_node_value_t *args, unsigned nargs,
 /* args[0], a variable's name: lower-cased into the pool, with its hash */
 ngx_int_t ngx_node_arg_variable(ngx_pool_t *pool, const ngx_node_value_t *args,
     unsigned nargs, ngx_str_t *lower, ngx_uint_t *key);
+
+
+/* a connection-shaped ev->data for the module's own timers (nginx's debug log reads its
+ * fd) */
+ngx_connection_t *ngx_node_event_connection(void);
 
 
 /* ngx_node_loop.c */

@@ -8,6 +8,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_node.h"
+#include "ngx_node_shared_dict.h"
 
 
 #define NGX_HTTP_NODE_TIMEOUT             60000
@@ -23,6 +24,8 @@ static char *ngx_http_node_merge_loc_conf(ngx_conf_t *cf, void *parent,
 static char *ngx_http_node_import(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_node_path(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_node_shared_dict_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_node_set(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -51,6 +54,13 @@ static ngx_command_t  ngx_http_node_commands[] = {
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_node_path,
       NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("node_shared_dict_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_node_shared_dict_zone,
+      NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
 
@@ -363,6 +373,13 @@ static char *
 ngx_http_node_path(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     return ngx_node_conf_path(cf);
+}
+
+
+static char *
+ngx_http_node_shared_dict_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    return ngx_node_conf_shared_dict_zone(cf);
 }
 
 

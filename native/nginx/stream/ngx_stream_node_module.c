@@ -8,6 +8,7 @@
 #include <ngx_stream.h>
 
 #include "ngx_stream_node.h"
+#include "ngx_node_shared_dict.h"
 
 
 #define NGX_STREAM_NODE_TIMEOUT  60000
@@ -31,6 +32,8 @@ static char *ngx_stream_node_import(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_stream_node_path(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_stream_node_shared_dict_zone(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_stream_node_set(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_stream_node_var(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -52,6 +55,13 @@ static ngx_command_t  ngx_stream_node_commands[] = {
       NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1,
       ngx_stream_node_path,
       NGX_STREAM_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("node_shared_dict_zone"),
+      NGX_STREAM_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_stream_node_shared_dict_zone,
+      NGX_STREAM_MAIN_CONF_OFFSET,
       0,
       NULL },
 
@@ -281,6 +291,13 @@ static char *
 ngx_stream_node_path(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     return ngx_node_conf_path(cf);
+}
+
+
+static char *
+ngx_stream_node_shared_dict_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    return ngx_node_conf_shared_dict_zone(cf);
 }
 
 

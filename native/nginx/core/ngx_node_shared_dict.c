@@ -1,0 +1,799 @@
+/*
+ * Shared dictionaries: zones of nginx shared memory (a slab pool), an rbtree of entries by
+ * key and a queue of them by last write. Expiry is checked on access; expired entries are
+ * removed when room is needed, and a full zone with "evict" drops its least recently written
+ * entries. src/runtime/shared-dict.ts is the JavaScript side (ngx.shared).
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#include "ngx_node_core.h"
+#include "ngx_node_core_module.h"
+#include "ngx_node_shared_dict.h"
+
+
+#define NGX_NODE_DICT_KEY_MAX   65535
+#define NGX_NODE_DICT_KEYS      1024     /* keys() and items() without a bound */
+
+
+static ngx_int_t ngx_node_dict_init_zone(ngx_shm_zone_t *shm_zone, void *data);
+
+
+uint64_t
+ngx_node_dict_now(void)
+{
+    ngx_time_t  *tp;
+
+    tp = ngx_timeofday();
+
+    return (uint64_t) tp->sec * 1000 + tp->msec;
+}
+
+
+/* configuration */
+
+char *
+ngx_node_conf_shared_dict_zone(ngx_conf_t *cf)
+{
+    u_char           *p;
+    ssize_t           size;
+    ngx_str_t        *value, name, s;
+    ngx_uint_t        i;
+    ngx_node_conf_t  *ncf;
+    ngx_node_dict_t  *dict, *d, **dicts, **slot;
+
+    ncf = ngx_node_conf(cf);
+    value = cf->args->elts;
+
+    dict = ngx_pcalloc(cf->pool, sizeof(ngx_node_dict_t));
+    if (dict == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    dict->type = NGX_NODE_DICT_STRING;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "zone=", 5) == 0) {
+            name.data = value[i].data + 5;
+            p = (u_char *) ngx_strchr(name.data, ':');
+
+            if (p == NULL || p == name.data) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid zone \"%V\": write it "
+                                   "\"zone=name:size\"", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            name.len = p - name.data;
+            s.data = p + 1;
+            s.len = value[i].data + value[i].len - s.data;
+            size = ngx_parse_size(&s);
+
+            if (size == NGX_ERROR || size < (ssize_t) (8 * ngx_pagesize)) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid zone size \"%V\": a size of at "
+                                   "least %uzk", &s, 8 * ngx_pagesize / 1024);
+                return NGX_CONF_ERROR;
+            }
+
+            dict->name = name;
+            dict->size = size;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "timeout=", 8) == 0) {
+            s.data = value[i].data + 8;
+            s.len = value[i].len - 8;
+            dict->timeout = ngx_parse_time(&s, 0);
+
+            if (dict->timeout == (ngx_msec_t) NGX_ERROR || dict->timeout == 0) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid timeout \"%V\": a time such as "
+                                   "\"30s\" or \"10m\"", &s);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "type=string") == 0) {
+            dict->type = NGX_NODE_DICT_STRING;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "type=number") == 0) {
+            dict->type = NGX_NODE_DICT_NUMBER;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "evict") == 0) {
+            dict->evict = 1;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "state=", 6) == 0) {
+            dict->state.data = value[i].data + 6;
+            dict->state.len = value[i].len - 6;
+
+            if (dict->state.len == 0
+                || ngx_conf_full_name(cf->cycle, &dict->state, 0) != NGX_OK)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid state file \"%V\"", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\": expected zone=name:size, "
+                           "timeout=, type=string|number, evict or state=",
+                           &value[i]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (dict->name.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" needs \"zone=name:size\"", &value[0]);
+        return NGX_CONF_ERROR;
+    }
+
+    dicts = ncf->dicts.elts;
+
+    for (i = 0; i < ncf->dicts.nelts; i++) {
+        d = dicts[i];
+
+        if (d->name.len == dict->name.len
+            && ngx_strncmp(d->name.data, dict->name.data, dict->name.len) == 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "shared dict \"%V\" is already declared in "
+                               "%V:%ui", &dict->name, &d->file, d->line);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    dict->file = cf->conf_file->file.name;
+    dict->line = cf->conf_file->line;
+
+    /* the zone's data points at the dict: it does not move */
+    slot = ngx_array_push(&ncf->dicts);
+    if (slot == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    *slot = dict;
+    d = dict;
+
+    d->zone = ngx_shared_memory_add(cf, &d->name, d->size,
+                                    &ngx_node_core_module_ctx);
+    if (d->zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (d->zone->data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "shared memory zone \"%V\" is already used",
+                           &d->name);
+        return NGX_CONF_ERROR;
+    }
+
+    d->zone->init = ngx_node_dict_init_zone;
+    d->zone->data = d;
+    d->zone->noreuse = 0;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_node_dict_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_node_dict_t  *odict = data;
+
+    ngx_node_dict_t  *dict;
+
+    dict = shm_zone->data;
+    dict->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (odict) {
+        /* a reload: the contents stay */
+        dict->sh = odict->sh;
+
+        if (dict->sh->type != dict->type) {
+            ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                          "shared dict \"%V\" cannot change its type on "
+                          "reload; restart nginx", &dict->name);
+            return NGX_ERROR;
+        }
+
+        return NGX_OK;
+    }
+
+    if (shm_zone->shm.exists) {
+        dict->sh = dict->shpool->data;
+        return NGX_OK;
+    }
+
+    dict->sh = ngx_slab_alloc(dict->shpool, sizeof(ngx_node_dict_sh_t));
+    if (dict->sh == NULL) {
+        return NGX_ERROR;
+    }
+
+    dict->shpool->data = dict->sh;
+
+    ngx_rbtree_init(&dict->sh->tree, &dict->sh->sentinel,
+                    ngx_rbtree_insert_value);
+    ngx_queue_init(&dict->sh->queue);
+    dict->sh->type = dict->type;
+
+    /* a full zone is an answer (SharedMemoryError, or eviction), not a crit line */
+    dict->shpool->log_nomem = 0;
+
+    dict->shpool->log_ctx = ngx_slab_alloc(dict->shpool,
+                                           sizeof(" in node shared dict \"\"")
+                                           + shm_zone->shm.name.len);
+    if (dict->shpool->log_ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(dict->shpool->log_ctx, " in node shared dict \"%V\"%Z",
+                &shm_zone->shm.name);
+
+    if (dict->state.len) {
+        return ngx_node_dict_state_load(dict, shm_zone->shm.log);
+    }
+
+    return NGX_OK;
+}
+
+
+/* entries; the lock is held */
+
+static ngx_node_dict_node_t *
+ngx_node_dict_lookup(ngx_node_dict_t *dict, ngx_str_t *key, uint32_t hash)
+{
+    ngx_int_t              rc;
+    ngx_rbtree_node_t     *node, *sentinel;
+    ngx_node_dict_node_t  *n;
+
+    node = dict->sh->tree.root;
+    sentinel = dict->sh->tree.sentinel;
+
+    while (node != sentinel) {
+
+        if (hash != node->key) {
+            node = hash < node->key ? node->left : node->right;
+            continue;
+        }
+
+        n = (ngx_node_dict_node_t *) node;
+
+        rc = ngx_memn2cmp(key->data, n->key, key->len, n->key_len);
+
+        if (rc == 0) {
+            return n;
+        }
+
+        node = rc < 0 ? node->left : node->right;
+    }
+
+    return NULL;
+}
+
+
+static ngx_uint_t
+ngx_node_dict_expired(ngx_node_dict_node_t *n, uint64_t now)
+{
+    return n->expire != 0 && n->expire <= now;
+}
+
+
+static void
+ngx_node_dict_remove(ngx_node_dict_t *dict, ngx_node_dict_node_t *n)
+{
+    ngx_rbtree_delete(&dict->sh->tree, &n->node);
+    ngx_queue_remove(&n->queue);
+
+    if (n->value) {
+        ngx_slab_free_locked(dict->shpool, n->value);
+    }
+
+    ngx_slab_free_locked(dict->shpool, n);
+}
+
+
+/*
+ * Room for an allocation: expired entries go first; then, with "evict", the least recently
+ * written ones (`keep`, the entry being written, is not among them).
+ */
+static void *
+ngx_node_dict_alloc(ngx_node_dict_t *dict, size_t size,
+    ngx_node_dict_node_t *keep)
+{
+    void                  *p;
+    uint64_t               now;
+    ngx_queue_t           *q, *next;
+    ngx_node_dict_node_t  *n;
+
+    p = ngx_slab_alloc_locked(dict->shpool, size);
+    if (p != NULL) {
+        return p;
+    }
+
+    now = ngx_node_dict_now();
+
+    for (q = ngx_queue_head(&dict->sh->queue);
+         q != ngx_queue_sentinel(&dict->sh->queue);
+         q = next)
+    {
+        next = ngx_queue_next(q);
+        n = ngx_queue_data(q, ngx_node_dict_node_t, queue);
+
+        if (n != keep && ngx_node_dict_expired(n, now)) {
+            ngx_node_dict_remove(dict, n);
+        }
+    }
+
+    p = ngx_slab_alloc_locked(dict->shpool, size);
+
+    while (p == NULL && dict->evict) {
+
+        for (q = ngx_queue_head(&dict->sh->queue);
+             q != ngx_queue_sentinel(&dict->sh->queue);
+             q = ngx_queue_next(q))
+        {
+            n = ngx_queue_data(q, ngx_node_dict_node_t, queue);
+
+            if (n != keep) {
+                break;
+            }
+        }
+
+        if (q == ngx_queue_sentinel(&dict->sh->queue)) {
+            break;
+        }
+
+        ngx_node_dict_remove(dict, n);
+        p = ngx_slab_alloc_locked(dict->shpool, size);
+    }
+
+    return p;
+}
+
+
+static uint64_t
+ngx_node_dict_expire_at(ngx_node_dict_t *dict, ngx_msec_t timeout)
+{
+    if (timeout == 0) {
+        timeout = dict->timeout;
+    }
+
+    return timeout ? ngx_node_dict_now() + timeout : 0;
+}
+
+
+/* an entry's value; the entry is new (value NULL) or being replaced */
+static ngx_int_t
+ngx_node_dict_assign(ngx_node_dict_t *dict, ngx_node_dict_node_t *n,
+    ngx_node_value_t *value)
+{
+    u_char  *p;
+
+    if (dict->sh->type == NGX_NODE_DICT_NUMBER) {
+        n->number = value->number;
+        return NGX_OK;
+    }
+
+    if (n->value == NULL || n->value_len != value->len) {
+        p = ngx_node_dict_alloc(dict, value->len ? value->len : 1, n);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (n->value) {
+            ngx_slab_free_locked(dict->shpool, n->value);
+        }
+
+        n->value = p;
+    }
+
+    ngx_memcpy(n->value, value->data, value->len);
+    n->value_len = value->len;
+
+    return NGX_OK;
+}
+
+
+/* writes an entry, new or not: NGX_OK, or NGX_ERROR when there is no room */
+ngx_int_t
+ngx_node_dict_store_locked(ngx_node_dict_t *dict, ngx_str_t *key,
+    ngx_node_value_t *value, uint64_t expire)
+{
+    uint32_t               hash;
+    ngx_node_dict_node_t  *n;
+
+    hash = ngx_crc32_short(key->data, key->len);
+    n = ngx_node_dict_lookup(dict, key, hash);
+
+    if (n == NULL) {
+        n = ngx_node_dict_alloc(dict, offsetof(ngx_node_dict_node_t, key)
+                                      + key->len, NULL);
+        if (n == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memzero(n, offsetof(ngx_node_dict_node_t, key));
+        n->node.key = hash;
+        n->key_len = (uint16_t) key->len;
+        ngx_memcpy(n->key, key->data, key->len);
+
+        /* in the queue first: room for its value may be made by eviction */
+        ngx_queue_insert_tail(&dict->sh->queue, &n->queue);
+
+        if (ngx_node_dict_assign(dict, n, value) != NGX_OK) {
+            ngx_queue_remove(&n->queue);
+            ngx_slab_free_locked(dict->shpool, n);
+            return NGX_ERROR;
+        }
+
+        ngx_rbtree_insert(&dict->sh->tree, &n->node);
+
+    } else {
+        if (ngx_node_dict_assign(dict, n, value) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        ngx_queue_remove(&n->queue);
+        ngx_queue_insert_tail(&dict->sh->queue, &n->queue);
+    }
+
+    n->expire = expire;
+    dict->sh->dirty = 1;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_node_dict_result(ngx_node_dict_t *dict, ngx_node_dict_node_t *n,
+    ngx_node_result_t *res, ngx_uint_t push)
+{
+    ngx_node_value_t  v;
+
+    if (dict->sh->type == NGX_NODE_DICT_NUMBER) {
+        v = (ngx_node_value_t) { NGX_NODE_NUMBER, n->number, NULL, 0 };
+
+    } else {
+        v = (ngx_node_value_t) { NGX_NODE_STRING, 0, (const char *) n->value,
+                                 n->value_len };
+    }
+
+    if (push) {
+        res->push(res, &v);
+
+    } else {
+        res->set(res, &v);
+    }
+}
+
+
+static void
+ngx_node_dict_result_bool(ngx_node_result_t *res, ngx_uint_t b)
+{
+    ngx_node_value_t  v = { NGX_NODE_BOOLEAN, b ? 1 : 0, NULL, 0 };
+
+    res->set(res, &v);
+}
+
+
+/* null: the zone is full (SharedMemoryError, in JavaScript) */
+static void
+ngx_node_dict_result_full(ngx_node_result_t *res)
+{
+    ngx_node_value_t  v = { NGX_NODE_NULL, 0, NULL, 0 };
+
+    res->set(res, &v);
+}
+
+
+/* keys(max) and items(max): what has not expired, least recently written first */
+static void
+ngx_node_dict_list(ngx_node_dict_t *dict, ngx_int_t max, ngx_uint_t items,
+    ngx_node_result_t *res)
+{
+    uint64_t               now;
+    ngx_str_t              key;
+    ngx_queue_t           *q;
+    ngx_node_dict_node_t  *n;
+    ngx_node_value_t       empty = { NGX_NODE_UNDEFINED, 0, NULL, 0 };
+
+    now = ngx_node_dict_now();
+
+    /* an empty list, not undefined, when there is nothing */
+    res->push(res, &empty);
+
+    for (q = ngx_queue_head(&dict->sh->queue);
+         q != ngx_queue_sentinel(&dict->sh->queue) && max > 0;
+         q = ngx_queue_next(q))
+    {
+        n = ngx_queue_data(q, ngx_node_dict_node_t, queue);
+
+        if (ngx_node_dict_expired(n, now)) {
+            continue;
+        }
+
+        key.data = n->key;
+        key.len = n->key_len;
+        ngx_node_push_str(res, &key);
+
+        if (items) {
+            ngx_node_dict_result(dict, n, res, 1);
+        }
+
+        max--;
+    }
+}
+
+
+static ngx_msec_t
+ngx_node_dict_arg_timeout(const ngx_node_value_t *args, unsigned nargs,
+    unsigned i)
+{
+    return i < nargs && args[i].type == NGX_NODE_NUMBER && args[i].number >= 1
+           ? (ngx_msec_t) args[i].number : 0;
+}
+
+
+void
+ngx_node_dict_op(ngx_array_t *dicts, const ngx_node_value_t *args,
+    unsigned nargs, ngx_node_result_t *res)
+{
+    double                 number;
+    uint64_t               now;
+    uint32_t               hash;
+    ngx_int_t              index, op, max, rc;
+    ngx_str_t              key;
+    ngx_uint_t             changed;
+    ngx_queue_t           *q;
+    ngx_node_dict_t       *dict;
+    ngx_node_value_t       value;
+    ngx_node_dict_node_t  *n;
+
+    if (ngx_node_arg_int(args, nargs, 0, &index) != NGX_OK
+        || ngx_node_arg_int(args, nargs, 1, &op) != NGX_OK
+        || index < 0 || (ngx_uint_t) index >= dicts->nelts)
+    {
+        ngx_node_result_fail(res, "dict(zone, op, ...): bad arguments");
+        return;
+    }
+
+    dict = ((ngx_node_dict_t **) dicts->elts)[index];
+
+    ngx_str_null(&key);
+    hash = 0;
+
+    switch (op) {
+
+    case NGX_NODE_DICT_OP_KEYS:
+    case NGX_NODE_DICT_OP_ITEMS:
+    case NGX_NODE_DICT_OP_SIZE:
+    case NGX_NODE_DICT_OP_CLEAR:
+    case NGX_NODE_DICT_OP_FREE_SPACE:
+        break;
+
+    default:
+        if (ngx_node_arg_str(args, nargs, 2, &key) != NGX_OK
+            || key.len > NGX_NODE_DICT_KEY_MAX)
+        {
+            ngx_node_result_type_error(res, "shared dict \"%V\": a key is a "
+                                            "string of at most 65535 bytes",
+                                       &dict->name);
+            return;
+        }
+
+        hash = ngx_crc32_short(key.data, key.len);
+    }
+
+    changed = 0;
+    now = ngx_node_dict_now();
+
+    ngx_shmtx_lock(&dict->shpool->mutex);
+
+    switch (op) {
+
+    case NGX_NODE_DICT_OP_GET:
+    case NGX_NODE_DICT_OP_POP:
+        n = ngx_node_dict_lookup(dict, &key, hash);
+
+        if (n != NULL && !ngx_node_dict_expired(n, now)) {
+            ngx_node_dict_result(dict, n, res, 0);
+        }
+
+        if (n != NULL && op == NGX_NODE_DICT_OP_POP) {
+            ngx_node_dict_remove(dict, n);
+            changed = 1;
+        }
+
+        break;
+
+    case NGX_NODE_DICT_OP_HAS:
+        n = ngx_node_dict_lookup(dict, &key, hash);
+        ngx_node_dict_result_bool(res, n != NULL
+                                       && !ngx_node_dict_expired(n, now));
+        break;
+
+    case NGX_NODE_DICT_OP_DELETE:
+        n = ngx_node_dict_lookup(dict, &key, hash);
+        ngx_node_dict_result_bool(res, n != NULL
+                                       && !ngx_node_dict_expired(n, now));
+
+        if (n != NULL) {
+            ngx_node_dict_remove(dict, n);
+            changed = 1;
+        }
+
+        break;
+
+    case NGX_NODE_DICT_OP_SET:
+    case NGX_NODE_DICT_OP_ADD:
+    case NGX_NODE_DICT_OP_REPLACE:
+        if (nargs < 4
+            || (dict->sh->type == NGX_NODE_DICT_NUMBER
+                && args[3].type != NGX_NODE_NUMBER)
+            || (dict->sh->type == NGX_NODE_DICT_STRING
+                && args[3].type != NGX_NODE_STRING))
+        {
+            ngx_shmtx_unlock(&dict->shpool->mutex);
+            ngx_node_result_type_error(res, "shared dict \"%V\": a %s value "
+                                            "is expected", &dict->name,
+                                       dict->sh->type == NGX_NODE_DICT_NUMBER
+                                       ? "number" : "string");
+            return;
+        }
+
+        n = ngx_node_dict_lookup(dict, &key, hash);
+
+        if (n != NULL && ngx_node_dict_expired(n, now)) {
+            ngx_node_dict_remove(dict, n);
+            n = NULL;
+        }
+
+        if ((op == NGX_NODE_DICT_OP_ADD && n != NULL)
+            || (op == NGX_NODE_DICT_OP_REPLACE && n == NULL))
+        {
+            ngx_node_dict_result_bool(res, 0);
+            break;
+        }
+
+        value = args[3];
+
+        if (ngx_node_dict_store_locked(dict, &key, &value,
+                ngx_node_dict_expire_at(dict,
+                    ngx_node_dict_arg_timeout(args, nargs, 4)))
+            != NGX_OK)
+        {
+            ngx_node_dict_result_full(res);
+            break;
+        }
+
+        ngx_node_dict_result_bool(res, 1);
+        changed = 1;
+        break;
+
+    case NGX_NODE_DICT_OP_INCR:
+        if (dict->sh->type != NGX_NODE_DICT_NUMBER
+            || nargs < 4 || args[3].type != NGX_NODE_NUMBER)
+        {
+            ngx_shmtx_unlock(&dict->shpool->mutex);
+            ngx_node_result_type_error(res, "shared dict \"%V\": incr() "
+                                            "needs a number dict and a "
+                                            "number delta", &dict->name);
+            return;
+        }
+
+        n = ngx_node_dict_lookup(dict, &key, hash);
+
+        if (n != NULL && !ngx_node_dict_expired(n, now)) {
+            n->number += args[3].number;
+
+            if (ngx_node_dict_arg_timeout(args, nargs, 5)) {
+                n->expire = ngx_node_dict_expire_at(dict,
+                                ngx_node_dict_arg_timeout(args, nargs, 5));
+            }
+
+            ngx_queue_remove(&n->queue);
+            ngx_queue_insert_tail(&dict->sh->queue, &n->queue);
+            dict->sh->dirty = 1;
+            ngx_node_dict_result(dict, n, res, 0);
+            changed = 1;
+            break;
+        }
+
+        number = (nargs > 4 && args[4].type == NGX_NODE_NUMBER
+                  ? args[4].number : 0) + args[3].number;
+        value = (ngx_node_value_t) { NGX_NODE_NUMBER, number, NULL, 0 };
+
+        rc = ngx_node_dict_store_locked(dict, &key, &value,
+                 ngx_node_dict_expire_at(dict,
+                     ngx_node_dict_arg_timeout(args, nargs, 5)));
+
+        if (rc != NGX_OK) {
+            ngx_node_dict_result_full(res);
+            break;
+        }
+
+        ngx_node_result_number(res, number);
+        changed = 1;
+        break;
+
+    case NGX_NODE_DICT_OP_TTL:
+        n = ngx_node_dict_lookup(dict, &key, hash);
+
+        if (n != NULL && !ngx_node_dict_expired(n, now)) {
+            ngx_node_result_number(res, n->expire ? (double) (n->expire - now)
+                                                  : -1);
+        }
+
+        break;
+
+    case NGX_NODE_DICT_OP_KEYS:
+    case NGX_NODE_DICT_OP_ITEMS:
+        if (ngx_node_arg_int(args, nargs, 2, &max) != NGX_OK) {
+            max = NGX_NODE_DICT_KEYS;
+
+        } else if (max < 0) {
+            max = NGX_MAX_INT_T_VALUE;
+        }
+
+        ngx_node_dict_list(dict, max, op == NGX_NODE_DICT_OP_ITEMS, res);
+        break;
+
+    case NGX_NODE_DICT_OP_SIZE:
+        max = 0;
+
+        for (q = ngx_queue_head(&dict->sh->queue);
+             q != ngx_queue_sentinel(&dict->sh->queue);
+             q = ngx_queue_next(q))
+        {
+            n = ngx_queue_data(q, ngx_node_dict_node_t, queue);
+            max += !ngx_node_dict_expired(n, now);
+        }
+
+        ngx_node_result_number(res, max);
+        break;
+
+    case NGX_NODE_DICT_OP_CLEAR:
+        while (!ngx_queue_empty(&dict->sh->queue)) {
+            n = ngx_queue_data(ngx_queue_head(&dict->sh->queue),
+                               ngx_node_dict_node_t, queue);
+            ngx_node_dict_remove(dict, n);
+        }
+
+        changed = 1;
+        break;
+
+    case NGX_NODE_DICT_OP_FREE_SPACE:
+        ngx_node_result_number(res, (double) dict->shpool->pfree
+                                    * ngx_pagesize);
+        break;
+
+    default:
+        ngx_shmtx_unlock(&dict->shpool->mutex);
+        ngx_node_result_fail(res, "unknown shared dict op %i", op);
+        return;
+    }
+
+    if (changed) {
+        dict->sh->dirty = 1;
+    }
+
+    ngx_shmtx_unlock(&dict->shpool->mutex);
+
+    if (changed && dict->state.len) {
+        ngx_node_dict_state_schedule(dict);
+    }
+}
