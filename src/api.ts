@@ -311,6 +311,15 @@ export interface NgxSharedDict {
     ttl(key: string): number | undefined;
 }
 
+/** What a `node_periodic` handler gets: the variables of the block that declares it. */
+export interface NginxPeriodicSession {
+    readonly variables: NginxVariables;
+    readonly rawVariables: NginxRawVariables;
+}
+
+/** A `node_periodic` handler; may be async (the next run waits until it settles). */
+export type NginxPeriodicHandler = (session: NginxPeriodicSession) => void | Promise<void>;
+
 /** nginx's error_log levels as `ngx.log()` takes them. */
 export type NgxLogLevel = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
 

@@ -10,5 +10,11 @@ declare global {
     // eslint-disable-next-line no-var
     var ngx: NgxObject;
     /** Thrown by a shared dict that is full and has no "evict". */
-    class SharedMemoryError extends Error {}
+    interface SharedMemoryError extends Error {}
+    interface SharedMemoryErrorConstructor {
+        new (message?: string): SharedMemoryError;
+        readonly prototype: SharedMemoryError;
+    }
+    // eslint-disable-next-line no-var
+    var SharedMemoryError: SharedMemoryErrorConstructor;
 }

@@ -120,11 +120,11 @@ describe('nginx -t reports a broken configuration', () => {
         const badImport = await check({ http: 'node_import 1st from x.mjs;' });
         assert.match(badImport.output, /invalid module name "1st"/);
         const noName = await check({ http: 'node_import my-file.mjs;' });
-        assert.match(noName.output, /cannot make a module name of "my-file.mjs"; use "node_import name from my-file.mjs;"/);
+        assert.match(noName.output, /cannot make a name of "my-file.mjs"; use "node_import name from my-file.mjs;"/);
         const twice = await check({
             http: `node_import main from ${fixture('modules/named.mjs')}; node_import main from ${fixture('modules/greeter.mjs')};`,
         });
-        assert.match(twice.output, /module name "main" is already imported from ".*named\.mjs" in .*nginx\.conf:\d+/);
+        assert.match(twice.output, /name "main" already stands for ".*named\.mjs" in .*nginx\.conf:\d+; use "node_import othername from/);
     });
 });
 

@@ -142,6 +142,12 @@ typedef void (*ngx_node_op_pt)(void *object, unsigned op,
                                           callback of a chunk settled */      \
     X(PREFETCHED, prefetched)         /* (handler, value): async node_set */  \
 
+/* a node_periodic run's object */
+#define NGX_NODE_PERIODIC_OPS(X)                                              \
+    X(VARIABLE, variable)             /* (name[, asBytes]) */                 \
+    X(SET_VARIABLE, setVariable)      /* (name, value) */                     \
+    X(DONE, done)                     /* an async run settled */              \
+
 /* shared dicts: the operations of the worker op "dict" (zone, op, key, ...); a full zone
  * answers null (SharedMemoryError) */
 #define NGX_NODE_DICT_OPS(X)                                                  \
@@ -169,6 +175,7 @@ typedef void (*ngx_node_op_pt)(void *object, unsigned op,
 #define NGX_NODE_LUA_OP_ENUM(NAME, name)     NGX_NODE_LUA_OP_##NAME,
 #define NGX_NODE_STREAM_OP_ENUM(NAME, name)  NGX_NODE_STREAM_OP_##NAME,
 #define NGX_NODE_DICT_OP_ENUM(NAME, name)    NGX_NODE_DICT_OP_##NAME,
+#define NGX_NODE_PERIODIC_OP_ENUM(NAME, name) NGX_NODE_PERIODIC_OP_##NAME,
 #define NGX_NODE_HTTP_OP_ENUM(NAME, name)    NGX_NODE_HTTP_OP_##NAME,
 
 enum { NGX_NODE_WORKER_OPS(NGX_NODE_WORKER_OP_ENUM) NGX_NODE_WORKER_OP_COUNT };
@@ -180,6 +187,10 @@ enum { NGX_NODE_LUA_OPS(NGX_NODE_LUA_OP_ENUM) NGX_NODE_LUA_OP_COUNT };
 enum { NGX_NODE_STREAM_OPS(NGX_NODE_STREAM_OP_ENUM) NGX_NODE_STREAM_OP_COUNT };
 
 enum { NGX_NODE_DICT_OPS(NGX_NODE_DICT_OP_ENUM) NGX_NODE_DICT_OP_COUNT };
+
+enum {
+    NGX_NODE_PERIODIC_OPS(NGX_NODE_PERIODIC_OP_ENUM) NGX_NODE_PERIODIC_OP_COUNT
+};
 
 
 /* handler kinds the runtime dispatches on */
@@ -201,6 +212,7 @@ enum { NGX_NODE_DICT_OPS(NGX_NODE_DICT_OP_ENUM) NGX_NODE_DICT_OP_COUNT };
 #define NGX_NODE_KIND_STREAM_FILTER        15   /* node_filter's function, once */
 #define NGX_NODE_KIND_STREAM_CHUNK         16   /* arg: a chunk, for s.on() callbacks */
 #define NGX_NODE_KIND_STREAM_CLOSE         17   /* the session ended */
+#define NGX_NODE_KIND_PERIODIC             18   /* node_periodic: a run */
 
 /* flags of a call */
 #define NGX_NODE_FLAG_LAST                  1   /* the chunk is the body's last */

@@ -24,6 +24,7 @@ export const enum Kind {
     StreamFilter = 15,
     StreamChunk = 16,
     StreamClose = 17,
+    Periodic = 18,
 }
 
 /** What a dispatch returns (NGX_NODE_DISPATCH_*) */

@@ -13,11 +13,14 @@ export interface NativeBinding {
     luaOps: Record<string, number>;
     streamOps: Record<string, number>;
     dictOps: Record<string, number>;
+    periodicOps: Record<string, number>;
     /** Node's internal/async_hooks, where the bridge could load it */
     nodeAsyncHooks?: { clearAsyncIdStack?(): void };
 }
 
 const workerOpNames = ['log', 'dict'] as const;
+
+const periodicOpNames = ['variable', 'setVariable', 'done'] as const;
 
 const dictOpNames = [
     'get', 'set', 'add', 'replace', 'has', 'delete', 'pop', 'incr', 'keys', 'items', 'size', 'clear', 'freeSpace', 'ttl',
@@ -42,6 +45,7 @@ export type HttpOp = (typeof httpOpNames)[number];
 export type LuaOp = (typeof luaOpNames)[number];
 export type StreamOp = (typeof streamOpNames)[number];
 export type DictOp = (typeof dictOpNames)[number];
+export type PeriodicOp = (typeof periodicOpNames)[number];
 
 function pick<K extends string>(table: Record<string, number>, names: readonly K[], what: string): Record<K, number> {
     const ops = {} as Record<K, number>;
@@ -67,6 +71,7 @@ export let HTTP_OP: Record<HttpOp, number>;
 export let LUA_OP: Record<LuaOp, number>;
 export let STREAM_OP: Record<StreamOp, number>;
 export let DICT_OP: Record<DictOp, number>;
+export let PERIODIC_OP: Record<PeriodicOp, number>;
 
 export function attach(binding: NativeBinding): void {
     WORKER_OP = pick(binding.workerOps, workerOpNames, 'worker');
@@ -74,6 +79,7 @@ export function attach(binding: NativeBinding): void {
     LUA_OP = pick(binding.luaOps, luaOpNames, 'Lua');
     STREAM_OP = pick(binding.streamOps, streamOpNames, 'stream');
     DICT_OP = pick(binding.dictOps, dictOpNames, 'shared dict');
+    PERIODIC_OP = pick(binding.periodicOps, periodicOpNames, 'periodic');
     native = binding.call;
 }
 

@@ -10,6 +10,7 @@ import { loadModules } from './loader';
 import { installConsole, logWorker, LogLevel, toLogMessage } from './log';
 import { LuaCalls } from './lua-calls';
 import { installNgx } from './ngx';
+import { loadPreloads } from './preload';
 import { resume } from './pending';
 import { StreamSessions } from './stream/dispatch';
 
@@ -37,6 +38,8 @@ export function start(binding: NativeBinding, confJson: string) {
     installConsole();
     installProcessHandlers();
     installNgx(conf);
+
+    for (const message of loadPreloads(conf)) logWorker(LogLevel.ALERT, message);
 
     const slots = handlerSlots(conf);
     const ready = loadModules(conf).then((loaded) => {

@@ -12,6 +12,7 @@ import { parseConf } from './config';
 import { handlerSlots, resolveHandlers } from './handlers';
 import { loadModules } from './loader';
 import { installNgx } from './ngx';
+import { loadPreloads } from './preload';
 
 /** `ngx-node --check file` prints the place of a syntax error first: `/path/file.mjs:2`. */
 function locateSyntaxError(file: string): string | undefined {
@@ -23,8 +24,9 @@ function locateSyntaxError(file: string): string | undefined {
 async function check(confFile: string, reportFile: string): Promise<number> {
     const conf = parseConf(readFileSync(confFile, 'utf8'));
     installNgx(conf);
+    const preloadErrors = loadPreloads(conf);
     const loaded = await loadModules(conf, locateSyntaxError);
-    const errors = [...loaded.errors, ...resolveHandlers(conf, loaded, handlerSlots(conf))];
+    const errors = [...preloadErrors, ...loaded.errors, ...resolveHandlers(conf, loaded, handlerSlots(conf))];
     writeFileSync(reportFile, errors.map((message) => message + '\0').join(''));
     return errors.length ? 1 : 0;
 }

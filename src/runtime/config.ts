@@ -29,6 +29,8 @@ export interface DictConf {
 
 export interface RuntimeConf {
     imports: ImportConf[];
+    /** node_preload_object */
+    preloads: ImportConf[];
     /** indexed by the handler numbers the module dispatches with */
     handlers: HandlerConf[];
     /** node_path directories, absolute */

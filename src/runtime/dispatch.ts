@@ -9,6 +9,7 @@ import type { HandlerSlot } from './handler-slot';
 import * as http from './http/dispatch';
 import { logWorker, LogLevel } from './log';
 import type { LuaCalls } from './lua-calls';
+import { dispatchPeriodic } from './periodic';
 import type { StreamSessions } from './stream/dispatch';
 
 export function createDispatcher(slots: HandlerSlot[], lua: LuaCalls, stream: StreamSessions) {
@@ -57,6 +58,8 @@ export function createDispatcher(slots: HandlerSlot[], lua: LuaCalls, stream: St
                 return stream.filter(slot, handle);
             case Kind.StreamChunk:
                 return stream.chunk(slot, handle, arg, flags);
+            case Kind.Periodic:
+                return dispatchPeriodic(slot, handle);
             default:
                 logWorker(LogLevel.ALERT, `ngx-node: unknown handler kind ${kind} for ${slot.subject} in ${where(slot.conf)}`);
                 return Dispatch.Failed;

@@ -80,18 +80,21 @@ export function isFile(file: string): boolean {
     }
 }
 
-/** Where `node_import path` points: absolute, or the first of node_path dirs and nginx's conf prefix. */
-export function findImportFile(imp: ImportConf, conf: RuntimeConf): string {
+/**
+ * Where `node_import path` (or `node_preload_object`) points: absolute, or the first of the
+ * node_path directories and nginx's conf prefix that has it.
+ */
+export function findImportFile(imp: ImportConf, conf: RuntimeConf, directive = 'node_import'): string {
     for (const file of candidatePaths(imp.path, conf)) {
         try {
             if (isFile(file)) return file;
         } catch (error) {
-            throw new ConfigurationError(`node_import "${imp.path}": ${(error as Error).message}, in ${where(imp)}`);
+            throw new ConfigurationError(`${directive} "${imp.path}": ${(error as Error).message}, in ${where(imp)}`);
         }
     }
     const looked = isAbsolute(imp.path) ? '' : ` (looked in ${searchDirectories(conf).join(', ')})`;
     throw new ConfigurationError(
-        `node_import "${imp.path}": file not found${looked}; ` +
+        `${directive} "${imp.path}": file not found${looked}; ` +
         `give an absolute path or add a node_path directory, in ${where(imp)}`);
 }
 

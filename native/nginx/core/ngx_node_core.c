@@ -15,6 +15,7 @@
 
 #include "ngx_node_core.h"
 #include "ngx_node_core_module.h"
+#include "ngx_node_periodic.h"
 #include "ngx_node_shared_dict.h"
 
 
@@ -114,8 +115,14 @@ ngx_node_create_conf(ngx_cycle_t *cycle)
            != NGX_OK
         || ngx_array_init(&ncf->paths, cycle->pool, 2, sizeof(ngx_str_t))
            != NGX_OK
+        || ngx_array_init(&ncf->preloads, cycle->pool, 1,
+                          sizeof(ngx_node_import_t))
+           != NGX_OK
         || ngx_array_init(&ncf->dicts, cycle->pool, 2,
                           sizeof(ngx_node_dict_t *))
+           != NGX_OK
+        || ngx_array_init(&ncf->periodics, cycle->pool, 1,
+                          sizeof(ngx_node_periodic_t))
            != NGX_OK)
     {
         return NULL;
@@ -195,7 +202,8 @@ ngx_node_module_dir(ngx_cycle_t *cycle, ngx_node_conf_t *ncf)
 static ngx_uint_t
 ngx_node_used(ngx_node_conf_t *ncf)
 {
-    return ncf->imports.nelts || ncf->handlers.nelts || ncf->paths.nelts;
+    return ncf->imports.nelts || ncf->handlers.nelts || ncf->paths.nelts
+           || ncf->preloads.nelts;
 }
 
 
@@ -350,22 +358,22 @@ ngx_node_name_from_path(ngx_str_t *path, ngx_str_t *name)
 }
 
 
-char *
-ngx_node_conf_import(ngx_conf_t *cf)
+/* "[name from] path" of node_import and node_preload_object, into the list */
+static char *
+ngx_node_conf_named_file(ngx_conf_t *cf, ngx_array_t *list)
 {
     ngx_str_t          *value, name, path;
     ngx_uint_t          i;
-    ngx_node_conf_t    *ncf;
     ngx_node_import_t  *imp;
 
-    ncf = ngx_node_conf(cf);
     value = cf->args->elts;
 
     if (cf->args->nelts == 4) {
         if (ngx_strcmp(value[2].data, "from") != 0) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "invalid parameter \"%V\": the form is "
-                               "\"node_import name from path;\"", &value[2]);
+                               "\"%V name from path;\"", &value[2],
+                               &value[0]);
             return NGX_CONF_ERROR;
         }
 
@@ -385,8 +393,9 @@ ngx_node_conf_import(ngx_conf_t *cf)
 
         if (ngx_node_name_from_path(&path, &name) != NGX_OK) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "cannot make a module name of \"%V\"; use "
-                               "\"node_import name from %V;\"", &path, &path);
+                               "cannot make a name of \"%V\"; use "
+                               "\"%V name from %V;\"", &path, &value[0],
+                               &path);
             return NGX_CONF_ERROR;
         }
 
@@ -394,9 +403,9 @@ ngx_node_conf_import(ngx_conf_t *cf)
         return "takes \"path\" or \"name from path\"";
     }
 
-    imp = ncf->imports.elts;
+    imp = list->elts;
 
-    for (i = 0; i < ncf->imports.nelts; i++) {
+    for (i = 0; i < list->nelts; i++) {
         if (imp[i].name.len != name.len
             || ngx_strncmp(imp[i].name.data, name.data, name.len) != 0)
         {
@@ -410,14 +419,14 @@ ngx_node_conf_import(ngx_conf_t *cf)
         }
 
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "module name \"%V\" is already imported from "
-                           "\"%V\" in %V:%ui; use \"node_import othername "
-                           "from %V;\"", &name, &imp[i].path, &imp[i].file,
-                           imp[i].line, &path);
+                           "name \"%V\" already stands for \"%V\" in "
+                           "%V:%ui; use \"%V othername from %V;\"", &name,
+                           &imp[i].path, &imp[i].file, imp[i].line, &value[0],
+                           &path);
         return NGX_CONF_ERROR;
     }
 
-    imp = ngx_array_push(&ncf->imports);
+    imp = ngx_array_push(list);
     if (imp == NULL) {
         return NGX_CONF_ERROR;
     }
@@ -427,6 +436,20 @@ ngx_node_conf_import(ngx_conf_t *cf)
     ngx_node_conf_where(cf, &imp->file, &imp->line);
 
     return NGX_CONF_OK;
+}
+
+
+char *
+ngx_node_conf_import(ngx_conf_t *cf)
+{
+    return ngx_node_conf_named_file(cf, &ngx_node_conf(cf)->imports);
+}
+
+
+char *
+ngx_node_conf_preload(ngx_conf_t *cf)
+{
+    return ngx_node_conf_named_file(cf, &ngx_node_conf(cf)->preloads);
 }
 
 
@@ -587,23 +610,17 @@ ngx_node_json_key(ngx_node_json_t *j, const char *key, ngx_uint_t first)
 }
 
 
+/* [{name, path, file, line}]: node_import, node_preload_object */
 static void
-ngx_node_json_write(ngx_node_json_t *j, ngx_cycle_t *cycle,
-    ngx_node_conf_t *ncf, ngx_int_t worker)
+ngx_node_json_files(ngx_node_json_t *j, ngx_array_t *list)
 {
-    ngx_str_t           *paths, version;
-    ngx_uint_t           i;
-    ngx_node_dict_t    **dict;
-    ngx_node_import_t   *imp;
-    ngx_node_handler_t  *h;
+    ngx_uint_t          i;
+    ngx_node_import_t  *imp;
 
-    ngx_node_json_raw(j, "{", 1);
-
-    ngx_node_json_key(j, "imports", 1);
     ngx_node_json_raw(j, "[", 1);
-    imp = ncf->imports.elts;
+    imp = list->elts;
 
-    for (i = 0; i < ncf->imports.nelts; i++) {
+    for (i = 0; i < list->nelts; i++) {
         ngx_node_json_raw(j, i ? ",{" : "{", i ? 2 : 1);
         ngx_node_json_key(j, "name", 1);
         ngx_node_json_str(j, &imp[i].name);
@@ -617,6 +634,24 @@ ngx_node_json_write(ngx_node_json_t *j, ngx_cycle_t *cycle,
     }
 
     ngx_node_json_raw(j, "]", 1);
+}
+
+
+static void
+ngx_node_json_write(ngx_node_json_t *j, ngx_cycle_t *cycle,
+    ngx_node_conf_t *ncf, ngx_int_t worker)
+{
+    ngx_str_t           *paths, version;
+    ngx_uint_t           i;
+    ngx_node_dict_t    **dict;
+    ngx_node_handler_t  *h;
+
+    ngx_node_json_raw(j, "{", 1);
+
+    ngx_node_json_key(j, "imports", 1);
+    ngx_node_json_files(j, &ncf->imports);
+    ngx_node_json_key(j, "preloads", 0);
+    ngx_node_json_files(j, &ncf->preloads);
 
     ngx_node_json_key(j, "handlers", 0);
     ngx_node_json_raw(j, "[", 1);
@@ -1149,6 +1184,8 @@ ngx_node_init_process(ngx_cycle_t *cycle)
     }
 
     ngx_node_state = NGX_NODE_RUNNING;
+
+    ngx_node_periodic_start(cycle, &ncf->periodics);
 
     clock_gettime(CLOCK_MONOTONIC, &ready);
 

@@ -16,6 +16,7 @@
 #include "ngx_node_abi.h"
 
 
+/* node_import, node_preload_object: a name for a file */
 typedef struct {
     ngx_str_t       name;
     ngx_str_t       path;
@@ -37,7 +38,9 @@ typedef struct {
     ngx_array_t     imports;    /* ngx_node_import_t */
     ngx_array_t     handlers;   /* ngx_node_handler_t; the index is the handler's number */
     ngx_array_t     paths;      /* ngx_str_t: node_path directories, absolute */
+    ngx_array_t     preloads;   /* ngx_node_import_t: node_preload_object */
     ngx_array_t     dicts;      /* ngx_node_dict_t *: node_shared_dict_zone */
+    ngx_array_t     periodics;  /* ngx_node_periodic_t: node_periodic */
     ngx_array_t    *options;    /* ngx_str_t: node_option flags, or NULL */
     ngx_msec_t      cpu_timeout; /* node_cpu_timeout; 0: off */
     ngx_str_t       module_dir; /* the directory of the core library: bridge, checker,
@@ -59,6 +62,8 @@ ngx_node_conf_t *ngx_node_conf(ngx_conf_t *cf);
 
 /* node_import [name from] path; (args from cf) */
 char *ngx_node_conf_import(ngx_conf_t *cf);
+/* node_preload_object [name from] file.json; (args from cf) */
+char *ngx_node_conf_preload(ngx_conf_t *cf);
 /* node_path dir; */
 char *ngx_node_conf_path(ngx_conf_t *cf);
 /* registers the handler named by cf->args[arg]; returns its number or NGX_ERROR */

@@ -185,7 +185,14 @@ void ngx_http_node_filtered(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
 void ngx_http_node_subrequest(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
     const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res);
 
+/* ngx_http_node_periodic.c */
+char *ngx_http_node_periodic(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+
 /* ngx_http_node_request.c */
+void ngx_http_node_variable_op(ngx_http_request_t *r,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res);
+void ngx_http_node_set_variable_op(ngx_http_request_t *r,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res);
 void ngx_http_node_request_op(void *object, unsigned op,
     const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res);
 void ngx_http_node_body_abandon(ngx_http_node_ctx_t *ctx, const char *why);

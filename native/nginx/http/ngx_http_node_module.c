@@ -25,6 +25,8 @@ static char *ngx_http_node_import(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_node_path(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_node_preload_object(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_node_shared_dict_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_node_set(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -53,6 +55,20 @@ static ngx_command_t  ngx_http_node_commands[] = {
     { ngx_string("node_path"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_node_path,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("node_periodic"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_node_periodic,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("node_preload_object"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE13,
+      ngx_http_node_preload_object,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
@@ -373,6 +389,13 @@ static char *
 ngx_http_node_path(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     return ngx_node_conf_path(cf);
+}
+
+
+static char *
+ngx_http_node_preload_object(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    return ngx_node_conf_preload(cf);
 }
 
 

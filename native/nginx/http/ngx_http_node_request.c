@@ -557,9 +557,10 @@ ngx_http_node_op_set_status(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
 
 /* variables */
 
-static void
-ngx_http_node_op_variable(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
-    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
+/* r.variables[name], r.rawVariables[name] (also a node_periodic run's) */
+void
+ngx_http_node_variable_op(ngx_http_request_t *r, const ngx_node_value_t *args,
+    unsigned nargs, ngx_node_result_t *res)
 {
     ngx_str_t                   name;
     ngx_uint_t                  key;
@@ -588,8 +589,8 @@ ngx_http_node_op_variable(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
 }
 
 
-static void
-ngx_http_node_op_set_variable(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
+void
+ngx_http_node_set_variable_op(ngx_http_request_t *r,
     const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
 {
     ngx_str_t                   name, value, copy;
@@ -662,6 +663,22 @@ ngx_http_node_op_set_variable(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
     vv->no_cacheable = 0;
     vv->data = copy.data;
     vv->len = copy.len;
+}
+
+
+static void
+ngx_http_node_op_variable(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
+{
+    ngx_http_node_variable_op(r, args, nargs, res);
+}
+
+
+static void
+ngx_http_node_op_set_variable(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
+{
+    ngx_http_node_set_variable_op(r, args, nargs, res);
 }
 
 

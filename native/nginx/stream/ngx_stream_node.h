@@ -113,6 +113,13 @@ ngx_int_t ngx_stream_node_variable(ngx_stream_session_t *s,
     ngx_stream_variable_value_t *v, uintptr_t data);
 void ngx_stream_node_session_op(void *object, unsigned op,
     const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res);
+void ngx_stream_node_variable_op(ngx_stream_session_t *s,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res);
+void ngx_stream_node_set_variable_op(ngx_stream_session_t *s,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res);
+
+/* ngx_stream_node_periodic.c */
+char *ngx_stream_node_periodic(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 
 /* ngx_stream_node_filter.c */
 ngx_int_t ngx_stream_node_filter_init(ngx_conf_t *cf);

@@ -32,6 +32,8 @@ static char *ngx_stream_node_import(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_stream_node_path(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_stream_node_preload_object(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_stream_node_shared_dict_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_stream_node_set(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -54,6 +56,20 @@ static ngx_command_t  ngx_stream_node_commands[] = {
     { ngx_string("node_path"),
       NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1,
       ngx_stream_node_path,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("node_periodic"),
+      NGX_STREAM_SRV_CONF|NGX_CONF_1MORE,
+      ngx_stream_node_periodic,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("node_preload_object"),
+      NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE13,
+      ngx_stream_node_preload_object,
       NGX_STREAM_SRV_CONF_OFFSET,
       0,
       NULL },
@@ -291,6 +307,13 @@ static char *
 ngx_stream_node_path(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     return ngx_node_conf_path(cf);
+}
+
+
+static char *
+ngx_stream_node_preload_object(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    return ngx_node_conf_preload(cf);
 }
 
 

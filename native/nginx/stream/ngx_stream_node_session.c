@@ -616,10 +616,10 @@ ngx_stream_node_op_status(ngx_stream_session_t *s, ngx_stream_node_ctx_t *ctx,
 }
 
 
-static void
-ngx_stream_node_op_variable(ngx_stream_session_t *s,
-    ngx_stream_node_ctx_t *ctx, const ngx_node_value_t *args, unsigned nargs,
-    ngx_node_result_t *res)
+/* s.variables[name], s.rawVariables[name] (also a node_periodic run's) */
+void
+ngx_stream_node_variable_op(ngx_stream_session_t *s,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
 {
     ngx_str_t                     name;
     ngx_uint_t                    key;
@@ -650,10 +650,9 @@ ngx_stream_node_op_variable(ngx_stream_session_t *s,
 }
 
 
-static void
-ngx_stream_node_op_set_variable(ngx_stream_session_t *s,
-    ngx_stream_node_ctx_t *ctx, const ngx_node_value_t *args, unsigned nargs,
-    ngx_node_result_t *res)
+void
+ngx_stream_node_set_variable_op(ngx_stream_session_t *s,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
 {
     u_char                       *p;
     ngx_str_t                     name, value;
@@ -728,6 +727,24 @@ ngx_stream_node_op_set_variable(ngx_stream_session_t *s,
     vv->no_cacheable = 0;
     vv->data = p;
     vv->len = value.len;
+}
+
+
+static void
+ngx_stream_node_op_variable(ngx_stream_session_t *s,
+    ngx_stream_node_ctx_t *ctx, const ngx_node_value_t *args, unsigned nargs,
+    ngx_node_result_t *res)
+{
+    ngx_stream_node_variable_op(s, args, nargs, res);
+}
+
+
+static void
+ngx_stream_node_op_set_variable(ngx_stream_session_t *s,
+    ngx_stream_node_ctx_t *ctx, const ngx_node_value_t *args, unsigned nargs,
+    ngx_node_result_t *res)
+{
+    ngx_stream_node_set_variable_op(s, args, nargs, res);
 }
 
 
