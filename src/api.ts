@@ -320,6 +320,91 @@ export interface NginxPeriodicSession {
 /** A `node_periodic` handler; may be async (the next run waits until it settles). */
 export type NginxPeriodicHandler = (session: NginxPeriodicSession) => void | Promise<void>;
 
+/** Label values by label name; a label left out is absent from the series. */
+export type NgxMetricLabels = Readonly<Record<string, string | number>>;
+
+/** A metric's definition, as `ngx.metrics.counter({ ... })` etc. take it. */
+export interface NgxMetricConfiguration {
+    /** letters, digits, `_` and `:`; `ngx_node_` names are ngx-node's own */
+    name: string;
+    /** the `# HELP` text; the name by default */
+    help?: string;
+    labelNames?: readonly string[];
+}
+
+export interface NgxHistogramConfiguration extends NgxMetricConfiguration {
+    /** upper bounds, increasing (+Inf is implied); prom-client's defaults, seconds, if left out */
+    buckets?: readonly number[];
+}
+
+/** A counter bound to label values (`counter.labels('GET')`). */
+export interface NgxCounterChild {
+    inc(value?: number): void;
+}
+
+/** Goes up only: requests, bytes, errors. */
+export interface NgxCounter {
+    readonly name: string;
+    /** Adds `value` (1 by default, never negative). */
+    inc(value?: number): void;
+    inc(labels: NgxMetricLabels, value?: number): void;
+    /** Label values in the order of the label names, or an object of them. */
+    labels(...values: (string | number)[]): NgxCounterChild;
+    labels(labels: NgxMetricLabels): NgxCounterChild;
+}
+
+export interface NgxGaugeChild {
+    set(value: number): void;
+    inc(value?: number): void;
+    dec(value?: number): void;
+}
+
+/** Goes up and down. One value for all workers: `set()` replaces it, `inc()` and `dec()` change it. */
+export interface NgxGauge {
+    readonly name: string;
+    set(value: number): void;
+    set(labels: NgxMetricLabels, value: number): void;
+    inc(value?: number): void;
+    inc(labels: NgxMetricLabels, value?: number): void;
+    dec(value?: number): void;
+    dec(labels: NgxMetricLabels, value?: number): void;
+    labels(...values: (string | number)[]): NgxGaugeChild;
+    labels(labels: NgxMetricLabels): NgxGaugeChild;
+}
+
+export interface NgxHistogramChild {
+    observe(value: number): void;
+    /** Starts timing; the returned function observes the seconds since and returns them. */
+    startTimer(): () => number;
+}
+
+/** Counts observations into buckets: latencies, sizes. */
+export interface NgxHistogram {
+    readonly name: string;
+    observe(value: number): void;
+    observe(labels: NgxMetricLabels, value: number): void;
+    startTimer(labels?: NgxMetricLabels): () => number;
+    labels(...values: (string | number)[]): NgxHistogramChild;
+    labels(labels: NgxMetricLabels): NgxHistogramChild;
+}
+
+/**
+ * Metrics for Prometheus (`node_metrics`), added up over all workers in the metrics zone.
+ * Defining a metric again with the same name and labels returns the same metric, so a handler
+ * may define what it uses on every call; the same name defined otherwise throws a TypeError.
+ * Without a metrics zone (`node_metrics_zone` or `node_metrics` somewhere), nothing is recorded.
+ */
+export interface NgxMetrics {
+    /** whether a metrics zone records what the metrics count */
+    readonly enabled: boolean;
+    counter(name: string, help?: string, labelNames?: readonly string[]): NgxCounter;
+    counter(config: NgxMetricConfiguration): NgxCounter;
+    gauge(name: string, help?: string, labelNames?: readonly string[]): NgxGauge;
+    gauge(config: NgxMetricConfiguration): NgxGauge;
+    histogram(name: string, help?: string, labelNames?: readonly string[], buckets?: readonly number[]): NgxHistogram;
+    histogram(config: NgxHistogramConfiguration): NgxHistogram;
+}
+
 /** nginx's error_log levels as `ngx.log()` takes them. */
 export type NgxLogLevel = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
 
@@ -345,6 +430,8 @@ export interface NgxObject {
     readonly ngx_node_version: string;
     /** The shared dicts of `node_shared_dict_zone`, by zone name. */
     readonly shared: Readonly<Record<string, NgxSharedDict>>;
+    /** Counters, gauges and histograms for Prometheus (`node_metrics`). */
+    readonly metrics: NgxMetrics;
     /** nginx's prefix (`-p`). */
     readonly prefix: string;
     /** The directory of nginx's configuration prefix. */

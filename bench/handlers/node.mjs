@@ -50,3 +50,9 @@ export function routing(r) {
     const h = r.headersIn;
     r.return(200, route(r.method, h['x-route-path'] ?? '', h['x-tenant'] ?? '', h['x-user'] ?? ''));
 }
+
+// the metrics bench: hello, counting each request in a user counter with a label
+export function helloCounted(r) {
+    ngx.metrics.counter('bench_requests_total', 'Requests of the metrics bench', ['method']).inc({ method: r.method });
+    r.return(200, HELLO);
+}

@@ -147,6 +147,8 @@ void BindingCall(const FunctionCallbackInfo<Value>& info) {
   ops->Set(context, Str(isolate, #name), Integer::New(isolate, NGX_NODE_DICT_OP_##NAME)).Check();
 #define NGX_NODE_STREAM_OP_ENTRY(NAME, name) \
   ops->Set(context, Str(isolate, #name), Integer::New(isolate, NGX_NODE_STREAM_OP_##NAME)).Check();
+#define NGX_NODE_METRICS_OP_ENTRY(NAME, name) \
+  ops->Set(context, Str(isolate, #name), Integer::New(isolate, NGX_NODE_METRICS_OP_##NAME)).Check();
 
 Local<Object> MakeBinding(Isolate* isolate, Local<Context> context) {
   Local<Object> binding = Object::New(isolate);
@@ -172,6 +174,9 @@ Local<Object> MakeBinding(Isolate* isolate, Local<Context> context) {
   ops = Object::New(isolate);
   NGX_NODE_PERIODIC_OPS(NGX_NODE_PERIODIC_OP_ENTRY)
   binding->Set(context, Str(isolate, "periodicOps"), ops).Check();
+  ops = Object::New(isolate);
+  NGX_NODE_METRICS_OPS(NGX_NODE_METRICS_OP_ENTRY)
+  binding->Set(context, Str(isolate, "metricsOps"), ops).Check();
   return binding;
 }
 
@@ -181,6 +186,7 @@ Local<Object> MakeBinding(Isolate* isolate, Local<Context> context) {
 #undef NGX_NODE_STREAM_OP_ENTRY
 #undef NGX_NODE_DICT_OP_ENTRY
 #undef NGX_NODE_PERIODIC_OP_ENTRY
+#undef NGX_NODE_METRICS_OP_ENTRY
 
 // Runs fn with all signals blocked in this thread, so that threads Node starts meanwhile
 // (platform workers, the libuv threadpool, threads of module top-level code) never take

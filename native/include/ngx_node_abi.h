@@ -18,7 +18,7 @@
 extern "C" {
 #endif
 
-#define NGX_NODE_ABI_VERSION  3
+#define NGX_NODE_ABI_VERSION  4
 
 /* results of ngx_node_bridge_t.call and of host ops */
 #define NGX_NODE_OK       0
@@ -88,6 +88,7 @@ typedef void (*ngx_node_op_pt)(void *object, unsigned op,
 #define NGX_NODE_WORKER_OPS(X)                                                \
     X(LOG, log)                       /* (level, message) */                  \
     X(DICT, dict)                     /* (zone, op, ...): NGX_NODE_DICT_OPS */\
+    X(METRICS, metrics)               /* (op, ...): NGX_NODE_METRICS_OPS */   \
 
 #define NGX_NODE_HTTP_OPS(X)                                                  \
     X(METHOD, method)                                                         \
@@ -166,6 +167,22 @@ typedef void (*ngx_node_op_pt)(void *object, unsigned op,
     X(FREE_SPACE, freeSpace)                                                  \
     X(TTL, ttl)                       /* (key) -> ms, -1 never, undefined */  \
 
+/* metrics: the operations of the worker op "metrics" (op, ...), with which the runtime adds
+ * what it counted to the zone; values are float64s in bytes; null: the zone is full */
+#define NGX_NODE_METRICS_OPS(X)                                               \
+    X(DEFINE, define)                 /* (name, type, help, labelNames "a,b", \
+                                          bucket bounds) -> true */           \
+    X(ADD, add)                       /* (name, labels, values) -> true */    \
+    X(SET, set)                       /* (name, labels, [value]): a gauge */  \
+    X(HANDLERS, handlers)             /* ([handler, calls, errors, sum of     \
+                                          seconds, count per bucket] ...) */  \
+    X(WORKER, worker)                 /* (heapUsed, heapLimit, nodeVersion) */\
+
+/* types of metrics */
+#define NGX_NODE_METRIC_COUNTER     0
+#define NGX_NODE_METRIC_GAUGE       1
+#define NGX_NODE_METRIC_HISTOGRAM   2
+
 /* a call from Lua (resty.node): what to call, and its result */
 #define NGX_NODE_LUA_OPS(X)                                                   \
     X(TARGET, target)                 /* [module, function] */                \
@@ -176,6 +193,7 @@ typedef void (*ngx_node_op_pt)(void *object, unsigned op,
 #define NGX_NODE_STREAM_OP_ENUM(NAME, name)  NGX_NODE_STREAM_OP_##NAME,
 #define NGX_NODE_DICT_OP_ENUM(NAME, name)    NGX_NODE_DICT_OP_##NAME,
 #define NGX_NODE_PERIODIC_OP_ENUM(NAME, name) NGX_NODE_PERIODIC_OP_##NAME,
+#define NGX_NODE_METRICS_OP_ENUM(NAME, name) NGX_NODE_METRICS_OP_##NAME,
 #define NGX_NODE_HTTP_OP_ENUM(NAME, name)    NGX_NODE_HTTP_OP_##NAME,
 
 enum { NGX_NODE_WORKER_OPS(NGX_NODE_WORKER_OP_ENUM) NGX_NODE_WORKER_OP_COUNT };
@@ -190,6 +208,10 @@ enum { NGX_NODE_DICT_OPS(NGX_NODE_DICT_OP_ENUM) NGX_NODE_DICT_OP_COUNT };
 
 enum {
     NGX_NODE_PERIODIC_OPS(NGX_NODE_PERIODIC_OP_ENUM) NGX_NODE_PERIODIC_OP_COUNT
+};
+
+enum {
+    NGX_NODE_METRICS_OPS(NGX_NODE_METRICS_OP_ENUM) NGX_NODE_METRICS_OP_COUNT
 };
 
 
@@ -213,6 +235,7 @@ enum {
 #define NGX_NODE_KIND_STREAM_CHUNK         16   /* arg: a chunk, for s.on() callbacks */
 #define NGX_NODE_KIND_STREAM_CLOSE         17   /* the session ended */
 #define NGX_NODE_KIND_PERIODIC             18   /* node_periodic: a run */
+#define NGX_NODE_KIND_METRICS_FLUSH        19   /* add what was counted to the zone */
 
 /* flags of a call */
 #define NGX_NODE_FLAG_LAST                  1   /* the chunk is the body's last */

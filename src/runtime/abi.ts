@@ -25,6 +25,7 @@ export const enum Kind {
     StreamChunk = 16,
     StreamClose = 17,
     Periodic = 18,
+    MetricsFlush = 19,
 }
 
 /** What a dispatch returns (NGX_NODE_DISPATCH_*) */

@@ -4,7 +4,7 @@
  */
 
 /** What crosses the boundary: the bridge converts these to and from C values. */
-export type HostValue = undefined | null | boolean | number | string | Uint8Array | ArrayBuffer;
+export type HostValue = undefined | null | boolean | number | string | ArrayBufferView | ArrayBuffer;
 
 export interface NativeBinding {
     call(handle: number, op: number, ...args: HostValue[]): unknown;
@@ -14,11 +14,14 @@ export interface NativeBinding {
     streamOps: Record<string, number>;
     dictOps: Record<string, number>;
     periodicOps: Record<string, number>;
+    metricsOps: Record<string, number>;
     /** Node's internal/async_hooks, where the bridge could load it */
     nodeAsyncHooks?: { clearAsyncIdStack?(): void };
 }
 
-const workerOpNames = ['log', 'dict'] as const;
+const workerOpNames = ['log', 'dict', 'metrics'] as const;
+
+const metricsOpNames = ['define', 'add', 'set', 'handlers', 'worker'] as const;
 
 const periodicOpNames = ['variable', 'setVariable', 'done'] as const;
 
@@ -46,6 +49,7 @@ export type LuaOp = (typeof luaOpNames)[number];
 export type StreamOp = (typeof streamOpNames)[number];
 export type DictOp = (typeof dictOpNames)[number];
 export type PeriodicOp = (typeof periodicOpNames)[number];
+export type MetricsOp = (typeof metricsOpNames)[number];
 
 function pick<K extends string>(table: Record<string, number>, names: readonly K[], what: string): Record<K, number> {
     const ops = {} as Record<K, number>;
@@ -72,6 +76,7 @@ export let LUA_OP: Record<LuaOp, number>;
 export let STREAM_OP: Record<StreamOp, number>;
 export let DICT_OP: Record<DictOp, number>;
 export let PERIODIC_OP: Record<PeriodicOp, number>;
+export let METRICS_OP: Record<MetricsOp, number>;
 
 export function attach(binding: NativeBinding): void {
     WORKER_OP = pick(binding.workerOps, workerOpNames, 'worker');
@@ -80,6 +85,7 @@ export function attach(binding: NativeBinding): void {
     STREAM_OP = pick(binding.streamOps, streamOpNames, 'stream');
     DICT_OP = pick(binding.dictOps, dictOpNames, 'shared dict');
     PERIODIC_OP = pick(binding.periodicOps, periodicOpNames, 'periodic');
+    METRICS_OP = pick(binding.metricsOps, metricsOpNames, 'metrics');
     native = binding.call;
 }
 

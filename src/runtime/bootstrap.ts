@@ -9,6 +9,7 @@ import { handlerSlots, resolveHandlers } from './handlers';
 import { loadModules } from './loader';
 import { installConsole, logWorker, LogLevel, toLogMessage } from './log';
 import { LuaCalls } from './lua-calls';
+import { WorkerMetrics } from './metrics';
 import { installNgx } from './ngx';
 import { loadPreloads } from './preload';
 import { resume } from './pending';
@@ -37,11 +38,13 @@ export function start(binding: NativeBinding, confJson: string) {
     const conf = parseConf(confJson);
     installConsole();
     installProcessHandlers();
-    installNgx(conf);
+    const metrics = new WorkerMetrics(conf);
+    installNgx(conf, metrics.api);
 
     for (const message of loadPreloads(conf)) logWorker(LogLevel.ALERT, message);
 
     const slots = handlerSlots(conf);
+    metrics.attach(slots);
     const ready = loadModules(conf).then((loaded) => {
         for (const message of [...loaded.errors, ...resolveHandlers(conf, loaded, slots)]) {
             logWorker(LogLevel.ALERT, message);
@@ -54,5 +57,5 @@ export function start(binding: NativeBinding, confJson: string) {
     // code never reached the ends of the async contexts Node had entered for it.
     const recover = (): void => binding.nodeAsyncHooks?.clearAsyncIdStack?.();
 
-    return { dispatch: createDispatcher(slots, new LuaCalls(conf), new StreamSessions()), resume, recover, ready };
+    return { dispatch: createDispatcher(slots, new LuaCalls(conf), new StreamSessions(), metrics), resume, recover, ready };
 }

@@ -11,6 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { parseConf } from './config';
 import { handlerSlots, resolveHandlers } from './handlers';
 import { loadModules } from './loader';
+import { WorkerMetrics } from './metrics';
 import { installNgx } from './ngx';
 import { loadPreloads } from './preload';
 
@@ -23,7 +24,7 @@ function locateSyntaxError(file: string): string | undefined {
 
 async function check(confFile: string, reportFile: string): Promise<number> {
     const conf = parseConf(readFileSync(confFile, 'utf8'));
-    installNgx(conf);
+    installNgx(conf, new WorkerMetrics(conf).api);
     const preloadErrors = loadPreloads(conf);
     const loaded = await loadModules(conf, locateSyntaxError);
     const errors = [...preloadErrors, ...loaded.errors, ...resolveHandlers(conf, loaded, handlerSlots(conf))];

@@ -27,6 +27,14 @@ export interface DictConf {
     timeout: number;
 }
 
+/** node_metrics_zone (or node_metrics): metrics are on */
+export interface MetricsConf {
+    /** the bounds of the handlers' latency histogram, seconds */
+    buckets: number[];
+    /** the zone's size, bytes */
+    size: number;
+}
+
 export interface RuntimeConf {
     imports: ImportConf[];
     /** node_preload_object */
@@ -36,6 +44,7 @@ export interface RuntimeConf {
     /** node_path directories, absolute */
     paths: string[];
     dicts: DictConf[];
+    metrics?: MetricsConf;
     prefix: string;
     confPrefix: string;
     confFile: string;

@@ -9,10 +9,11 @@ import type { HandlerSlot } from './handler-slot';
 import * as http from './http/dispatch';
 import { logWorker, LogLevel } from './log';
 import type { LuaCalls } from './lua-calls';
+import type { WorkerMetrics } from './metrics';
 import { dispatchPeriodic } from './periodic';
 import type { StreamSessions } from './stream/dispatch';
 
-export function createDispatcher(slots: HandlerSlot[], lua: LuaCalls, stream: StreamSessions) {
+export function createDispatcher(slots: HandlerSlot[], lua: LuaCalls, stream: StreamSessions, metrics: WorkerMetrics) {
     return function dispatch(kind: number, index: number, handle: number, arg: unknown, flags: number): unknown {
         switch (kind) {
             case Kind.LuaCall:
@@ -21,6 +22,9 @@ export function createDispatcher(slots: HandlerSlot[], lua: LuaCalls, stream: St
                 return lua.unload(String(arg));
             case Kind.StreamClose:
                 return stream.close(handle);
+            case Kind.MetricsFlush:
+                metrics.flush();
+                return Dispatch.Done;
             default:
                 break;
         }

@@ -1,6 +1,7 @@
 /** A handler as dispatch finds it: the function once modules are loaded, or why there is none. */
 import { HandlerConf } from './config';
 import type { Handler } from './loader';
+import type { HandlerStats } from './metrics/handler-stats';
 
 export class HandlerSlot {
     /** `directive "module.fn"`, for messages */
@@ -9,6 +10,8 @@ export class HandlerSlot {
     holder: unknown = undefined;
     /** an async function: a node_set value awaited before it is needed */
     isAsync = false;
+    /** its calls, errors and latency, when metrics are on */
+    stats: HandlerStats | undefined = undefined;
 
     constructor(readonly conf: HandlerConf, public unavailable: string) {
         this.subject = `${conf.directive} "${conf.name}"`;
@@ -21,8 +24,27 @@ export class HandlerSlot {
         this.unavailable = '';
     }
 
-    /** Calls the handler with its `this` (the default export it is a method of). */
+    /**
+     * Calls the handler with its `this` (the default export it is a method of). With metrics,
+     * it counts the call; its latency lasts until it returns, or until the promise it returned
+     * settles, and an exception or a rejection counts as an error.
+     */
     call(...args: unknown[]): unknown {
-        return this.fn!.call(this.holder, ...args);
+        const stats = this.stats;
+        if (stats === undefined) return this.fn!.call(this.holder, ...args);
+        const began = stats.begin();
+        let result: unknown;
+        try {
+            result = this.fn!.call(this.holder, ...args);
+        } catch (error) {
+            stats.end(began, true);
+            throw error;
+        }
+        if (result instanceof Promise) {
+            result.then(() => stats.end(began, false), () => stats.end(began, true));
+        } else {
+            stats.end(began, false);
+        }
+        return result;
     }
 }

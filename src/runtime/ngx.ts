@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import type { NgxLogLevel, NgxObject } from '../api';
+import type { NgxLogLevel, NgxMetrics, NgxObject } from '../api';
 import type { RuntimeConf } from './config';
 import { checkLevel, logWorker, LogLevel, toLogMessage } from './log';
 import { SharedMemoryError, sharedDicts } from './shared-dict';
@@ -16,7 +16,7 @@ function ownVersion(): string {
     }
 }
 
-export function createNgx(conf: RuntimeConf): NgxObject {
+export function createNgx(conf: RuntimeConf, metrics: NgxMetrics): NgxObject {
     return Object.freeze({
         INFO: LogLevel.INFO,
         WARN: LogLevel.WARN,
@@ -34,13 +34,14 @@ export function createNgx(conf: RuntimeConf): NgxObject {
         },
         ngx_node_version: ownVersion(),
         shared: sharedDicts(conf.dicts ?? []),
+        metrics,
         prefix: conf.prefix,
         conf_prefix: conf.confPrefix,
         conf_file_path: conf.confFile,
     });
 }
 
-export function installNgx(conf: RuntimeConf): void {
-    Object.defineProperty(globalThis, 'ngx', { value: createNgx(conf), writable: false, configurable: false, enumerable: false });
+export function installNgx(conf: RuntimeConf, metrics: NgxMetrics): void {
+    Object.defineProperty(globalThis, 'ngx', { value: createNgx(conf, metrics), writable: false, configurable: false, enumerable: false });
     Object.defineProperty(globalThis, 'SharedMemoryError', { value: SharedMemoryError, writable: true, configurable: true, enumerable: false });
 }

@@ -15,6 +15,7 @@
 
 #include "ngx_node_core.h"
 #include "ngx_node_core_module.h"
+#include "ngx_node_metrics.h"
 #include "ngx_node_periodic.h"
 #include "ngx_node_shared_dict.h"
 
@@ -502,6 +503,8 @@ ngx_node_conf_handler(ngx_conf_t *cf, ngx_uint_t arg)
 
     h->name = value[arg];
     h->directive = value[0];
+    /* NGX_STREAM_MODULE, which the core does not include */
+    h->stream = cf->module_type == 0x4d525453;
     ngx_node_conf_where(cf, &h->file, &h->line);
 
     return ncf->handlers.nelts - 1;
@@ -641,8 +644,10 @@ static void
 ngx_node_json_write(ngx_node_json_t *j, ngx_cycle_t *cycle,
     ngx_node_conf_t *ncf, ngx_int_t worker)
 {
+    u_char               number[NGX_NODE_METRICS_NUMBER_LEN];
     ngx_str_t           *paths, version;
-    ngx_uint_t           i;
+    ngx_uint_t           i, nbuckets;
+    const double        *buckets;
     ngx_node_dict_t    **dict;
     ngx_node_handler_t  *h;
 
@@ -705,6 +710,26 @@ ngx_node_json_write(ngx_node_json_t *j, ngx_cycle_t *cycle,
     }
 
     ngx_node_json_raw(j, "]", 1);
+
+    if (ncf->metrics) {
+        ngx_node_json_key(j, "metrics", 0);
+        ngx_node_json_raw(j, "{\"buckets\":[", 12);
+        nbuckets = ngx_node_metrics_buckets(&buckets);
+
+        for (i = 0; i < nbuckets; i++) {
+            if (i) {
+                ngx_node_json_raw(j, ",", 1);
+            }
+
+            ngx_node_json_raw(j, (char *) number,
+                              ngx_node_metrics_number(number, buckets[i])
+                              - number);
+        }
+
+        ngx_node_json_raw(j, "],\"size\":", 9);
+        ngx_node_json_num(j, ngx_node_metrics_zone_size(ncf->metrics));
+        ngx_node_json_raw(j, "}", 1);
+    }
 
     ngx_node_json_key(j, "prefix", 0);
     ngx_node_json_str(j, &cycle->prefix);
@@ -1005,6 +1030,10 @@ ngx_node_worker_op(void *object, unsigned op, const ngx_node_value_t *args,
         ngx_node_dict_op(&ngx_node_worker_conf->dicts, args, nargs, res);
         return;
 
+    case NGX_NODE_WORKER_OP_METRICS:
+        ngx_node_metrics_op(args, nargs, res);
+        return;
+
     default:
         ngx_node_result_fail(res, "unknown worker op %ud", op);
     }
@@ -1090,10 +1119,20 @@ ngx_node_init_process(ngx_cycle_t *cycle)
 
     ngx_queue_init(&ngx_node_pending);
 
-    if (ncf == NULL || !ngx_node_used(ncf)
+    if (ncf == NULL
         || (ngx_process != NGX_PROCESS_WORKER
             && ngx_process != NGX_PROCESS_SINGLE))
     {
+        return NGX_OK;
+    }
+
+    if (ncf->metrics) {
+        ngx_node_metrics_init_process(cycle, ncf->metrics,
+                                      ngx_node_used(ncf) ? &ncf->handlers
+                                                         : NULL);
+    }
+
+    if (!ngx_node_used(ncf)) {
         return NGX_OK;
     }
 
@@ -1209,6 +1248,7 @@ ngx_node_exit_process(ngx_cycle_t *cycle)
     if (ncf != NULL && ngx_node_process_started != 2) {
         /* once per process: the shared dicts' state files are up to date */
         ngx_node_process_started = 2;
+        ngx_node_metrics_exit_process();
         ngx_node_dict_exit_process(&ncf->dicts);
     }
 
@@ -1276,14 +1316,19 @@ ngx_node_call(ngx_log_t *log, unsigned kind, ngx_int_t handler, double handle,
     const ngx_node_value_t *arg, ngx_uint_t flags, ngx_node_value_t *ret)
 {
     int                        rc;
+    uint64_t                   busy;
     const ngx_node_handler_t  *h;
 
     if (ngx_node_state != NGX_NODE_RUNNING) {
         return NGX_ERROR;
     }
 
+    busy = ngx_node_metrics_busy_begin();
+
     rc = ngx_node_bridge_ptr->call(kind, handler < 0 ? 0 : (unsigned) handler,
                                    handle, arg, flags, ret);
+
+    ngx_node_metrics_busy_end(busy);
 
     ngx_node_loop_schedule();
 
@@ -1297,6 +1342,7 @@ ngx_node_call(ngx_log_t *log, unsigned kind, ngx_int_t handler, double handle,
             h = ngx_node_handler(handler);
             ngx_log_error(NGX_LOG_ERR, log, 0, "%V \"%V\" %s", &h->directive,
                           &h->name, ngx_node_stop_reason());
+            ngx_node_metrics_handler_event(handler, NGX_NODE_METRIC_STOPPED);
         }
 
         return NGX_ABORT;
@@ -1317,11 +1363,15 @@ ngx_node_stop_reason(void)
 void
 ngx_node_resume(double token, ngx_uint_t failed, const ngx_node_value_t *value)
 {
+    uint64_t  busy;
+
     if (ngx_node_state != NGX_NODE_RUNNING) {
         return;
     }
 
+    busy = ngx_node_metrics_busy_begin();
     ngx_node_bridge_ptr->resume(token, failed, value);
+    ngx_node_metrics_busy_end(busy);
 
     ngx_node_loop_schedule();
 }
@@ -1347,6 +1397,25 @@ void
 ngx_node_pending_add(ngx_node_pending_t *pending)
 {
     ngx_queue_insert_tail(&ngx_node_pending, &pending->queue);
+}
+
+
+ngx_uint_t
+ngx_node_pending_count(void)
+{
+    ngx_uint_t    n;
+    ngx_queue_t  *q;
+
+    n = 0;
+
+    for (q = ngx_queue_head(&ngx_node_pending);
+         q != ngx_queue_sentinel(&ngx_node_pending);
+         q = ngx_queue_next(q))
+    {
+        n++;
+    }
+
+    return n;
 }
 
 

@@ -31,6 +31,7 @@ typedef struct {
     ngx_str_t       directive;
     ngx_str_t       file;
     ngx_uint_t      line;
+    unsigned        stream:1;  /* in stream{}, else in http{} */
 } ngx_node_handler_t;
 
 
@@ -41,6 +42,7 @@ typedef struct {
     ngx_array_t     preloads;   /* ngx_node_import_t: node_preload_object */
     ngx_array_t     dicts;      /* ngx_node_dict_t *: node_shared_dict_zone */
     ngx_array_t     periodics;  /* ngx_node_periodic_t: node_periodic */
+    struct ngx_node_metrics_s *metrics;  /* node_metrics_zone, or NULL: off */
     ngx_array_t    *options;    /* ngx_str_t: node_option flags, or NULL */
     ngx_msec_t      cpu_timeout; /* node_cpu_timeout; 0: off */
     ngx_str_t       module_dir; /* the directory of the core library: bridge, checker,
@@ -109,6 +111,7 @@ void ngx_node_close(double handle);
 
 void ngx_node_pending_add(ngx_node_pending_t *pending);
 void ngx_node_pending_remove(ngx_node_pending_t *pending);
+ngx_uint_t ngx_node_pending_count(void);
 
 /* value helpers for host ops */
 void ngx_node_result_str(ngx_node_result_t *res, ngx_str_t *s);

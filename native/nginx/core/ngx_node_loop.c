@@ -9,6 +9,7 @@
 #include <ngx_event.h>
 
 #include "ngx_node_core.h"
+#include "ngx_node_metrics.h"
 
 
 static void ngx_node_loop_run(ngx_event_t *ev);
@@ -68,11 +69,15 @@ ngx_node_loop_start(ngx_cycle_t *cycle, const ngx_node_bridge_t *bridge)
 static void
 ngx_node_loop_run(ngx_event_t *ev)
 {
+    uint64_t  busy;
+
     if (ngx_node_loop_bridge == NULL) {
         return;
     }
 
+    busy = ngx_node_metrics_busy_begin();
     ngx_node_loop_bridge->loop_run();
+    ngx_node_metrics_busy_end(busy);
     ngx_node_loop_schedule();
 }
 

@@ -9,6 +9,7 @@
 #include <ngx_event.h>
 
 #include "ngx_node_core.h"
+#include "ngx_node_metrics.h"
 #include "ngx_node_periodic.h"
 
 
@@ -306,6 +307,7 @@ ngx_node_periodic_deadline(ngx_event_t *ev)
                   "%V \"%V\" did not finish within %Ms; the run is given up "
                   "(its later use of its object throws)", &h->directive,
                   &h->name, (ngx_msec_t) NGX_NODE_PERIODIC_TIMEOUT / 1000);
+    ngx_node_metrics_handler_event(p->handler, NGX_NODE_METRIC_TIMEOUT);
 
     ngx_node_periodic_finish(p);
 }

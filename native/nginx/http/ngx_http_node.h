@@ -17,6 +17,7 @@
 #include <ngx_http.h>
 
 #include "ngx_node_core.h"
+#include "ngx_node_metrics.h"
 
 
 /* node_body_filter's parameters */
@@ -184,6 +185,9 @@ void ngx_http_node_filtered(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
 /* ngx_http_node_subrequest.c */
 void ngx_http_node_subrequest(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
     const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res);
+
+/* ngx_http_node_metrics.c: node_metrics */
+char *ngx_http_node_metrics(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 
 /* ngx_http_node_periodic.c */
 char *ngx_http_node_periodic(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);

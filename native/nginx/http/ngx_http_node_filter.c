@@ -429,6 +429,7 @@ ngx_http_node_filter_timeout_handler(ngx_event_t *ev)
     ngx_log_error(NGX_LOG_ERR, ctx->request->connection->log, 0,
                   "%V \"%V\" did not finish within %Mms (node_timeout); "
                   "answering 504", &h->directive, &h->name, nlcf->timeout);
+    ngx_node_metrics_handler_event(nlcf->body_filter, NGX_NODE_METRIC_TIMEOUT);
 
     ctx->filter_pending = 0;
     ctx->filter_ready = 1;

@@ -375,6 +375,7 @@ ngx_http_node_timeout_handler(ngx_event_t *ev)
                   nlcf->timeout,
                   r->header_sent ? "closing the connection"
                                  : "answering 504");
+    ngx_node_metrics_handler_event(ctx->handler, NGX_NODE_METRIC_TIMEOUT);
 
     /* the handler may go on, but it can no longer touch this request */
     ngx_node_close(ctx->handle);

@@ -8,6 +8,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_node.h"
+#include "ngx_node_metrics.h"
 #include "ngx_node_shared_dict.h"
 
 
@@ -28,6 +29,8 @@ static char *ngx_http_node_path(ngx_conf_t *cf, ngx_command_t *cmd,
 static char *ngx_http_node_preload_object(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_node_shared_dict_zone(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_node_metrics_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_node_set(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -77,6 +80,20 @@ static ngx_command_t  ngx_http_node_commands[] = {
       NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
       ngx_http_node_shared_dict_zone,
       NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("node_metrics_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_node_metrics_zone,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("node_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_node_metrics,
+      NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
 
@@ -403,6 +420,13 @@ static char *
 ngx_http_node_shared_dict_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     return ngx_node_conf_shared_dict_zone(cf);
+}
+
+
+static char *
+ngx_http_node_metrics_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    return ngx_node_conf_metrics_zone(cf);
 }
 
 

@@ -16,6 +16,7 @@
 #include <ngx_stream.h>
 
 #include "ngx_node_core.h"
+#include "ngx_node_metrics.h"
 
 
 /* our bit of c->buffered while a filter holds data meant for that connection */

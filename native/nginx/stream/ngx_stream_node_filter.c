@@ -524,6 +524,7 @@ ngx_stream_node_chunk_timeout_handler(ngx_event_t *ev)
                   "(node_timeout); closing the session", &h->directive,
                   &h->name, from_upstream ? "download" : "upload",
                   nscf->timeout);
+    ngx_node_metrics_handler_event(nscf->filter, NGX_NODE_METRIC_TIMEOUT);
 
     ngx_stream_node_chunk_settled(s, ctx, from_upstream, 1);
 }

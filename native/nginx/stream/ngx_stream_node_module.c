@@ -36,6 +36,8 @@ static char *ngx_stream_node_preload_object(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_stream_node_shared_dict_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_stream_node_metrics_zone(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_stream_node_set(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_stream_node_var(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -77,6 +79,13 @@ static ngx_command_t  ngx_stream_node_commands[] = {
     { ngx_string("node_shared_dict_zone"),
       NGX_STREAM_MAIN_CONF|NGX_CONF_1MORE,
       ngx_stream_node_shared_dict_zone,
+      NGX_STREAM_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("node_metrics_zone"),
+      NGX_STREAM_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_stream_node_metrics_zone,
       NGX_STREAM_MAIN_CONF_OFFSET,
       0,
       NULL },
@@ -321,6 +330,13 @@ static char *
 ngx_stream_node_shared_dict_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     return ngx_node_conf_shared_dict_zone(cf);
+}
+
+
+static char *
+ngx_stream_node_metrics_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    return ngx_node_conf_metrics_zone(cf);
 }
 
 

@@ -209,6 +209,7 @@ ngx_stream_node_timeout_handler(ngx_event_t *ev)
                   "the session", &h->directive, &h->name,
                   ctx->phase == NGX_STREAM_NODE_PREFETCH ? "finish" : "decide",
                   nscf->timeout);
+    ngx_node_metrics_handler_event(ctx->handler, NGX_NODE_METRIC_TIMEOUT);
 
     ngx_node_pending_remove(&ctx->pending);
     ngx_stream_finalize_session(s, NGX_STREAM_INTERNAL_SERVER_ERROR);
