@@ -1,6 +1,7 @@
 /**
  * npm run bench [-- --quick] [--rounds N] [--seconds S] [--connections C] [--groups a,b]
  *                 [--cases-only | --bridge-only] [--update-readme]
+ * npm run bench -- --instructions [--requests N] [--warmup N]   (bench/instructions.ts)
  *
  * Every case of bench/cases.ts in interleaved rounds against one nginx (one worker on CPU 0,
  * wrk on CPU 1), then 10 000 pending async requests, then OpenResty's Lua calling Node
@@ -19,6 +20,7 @@ import { ROOT } from '../test/harness/paths';
 import { Case, casePath, Group, groups } from './cases';
 import { ConcurrencyResult, pendingRequests } from './concurrency';
 import { benchConf } from './conf';
+import { instructionsReport } from './instructions';
 import { BridgeSamples, bridgeTable, bridgeTargets, measureLuaBridge } from './lua-bridge';
 import { startNodeServer } from './node-server';
 import { processCpuNanos } from './proc';
@@ -272,6 +274,10 @@ async function runHttpParts(options: Options, scratch: string): Promise<Pick<Res
 }
 
 async function main(): Promise<void> {
+    if (process.argv.includes('--instructions')) {
+        await instructionsReport(process.argv.slice(2));
+        return;
+    }
     const options = parseOptions(process.argv.slice(2));
     const flags = [options.quick ? '--quick' : '', options.bridgeOnly ? '--bridge-only' : ''].filter(Boolean);
     const command = `npm run bench${flags.length ? ` -- ${flags.join(' ')}` : ''}`;
