@@ -430,14 +430,14 @@ void StoreReturn(Isolate* isolate, Local<Value> value, ngx_node_value_t* ret) {
   }
 }
 
-// Calls runtime.<fn>(argv) in a callback scope whose async resource is `resource`: what
-// AsyncLocalStorage's enterWith() changes, so each call into a handler gets a fresh one (one
-// request's context must not leak into the next). node::MakeCallback enters the resource's
-// context itself; a scope of our own around it would only enter it twice.
-MaybeLocal<Value> CallRuntime(const Global<Function>& fn, Local<Object> resource, int argc,
-                              Local<Value>* argv, TryCatch* tc, const char* what) {
+// Calls runtime.<fn>(argv) in a callback scope. node::MakeCallback enters the runtime's
+// context itself; a scope of our own around it would only enter it twice. (Every call shares
+// the runtime as its async resource: src/runtime/async-scope.ts.)
+MaybeLocal<Value> CallRuntime(const Global<Function>& fn, int argc, Local<Value>* argv,
+                              TryCatch* tc, const char* what) {
   Isolate* isolate = rt->isolate;
-  MaybeLocal<Value> result = node::MakeCallback(isolate, resource, fn.Get(isolate), argc, argv, {0, 0});
+  MaybeLocal<Value> result =
+      node::MakeCallback(isolate, rt->runtime.Get(isolate), fn.Get(isolate), argc, argv, {0, 0});
   // fact 6: a throwing callee may still yield a value; HasCaught() is what tells. A call the
   // execution guard stopped is reported by whoever made it.
   if (tc->HasCaught() && !rt->stopped && !rt->guard.Stopping()) {
@@ -466,12 +466,7 @@ int Call(unsigned kind, unsigned handler, double handle, const ngx_node_value_t*
                          Number::New(isolate, handle), argument,
                          Integer::New(isolate, static_cast<int32_t>(flags))};
   rt->guard.Enter();
-  Local<Object> resource;
-  {
-    Context::Scope context_scope(rt->context.Get(isolate));
-    resource = Object::New(isolate);
-  }
-  MaybeLocal<Value> result = CallRuntime(rt->dispatch, resource, 5, argv, &tc, "dispatch");
+  MaybeLocal<Value> result = CallRuntime(rt->dispatch, 5, argv, &tc, "dispatch");
   if (Leave(nullptr)) return NGX_NODE_CALL_STOPPED;
   Local<Value> value;
   if (!result.ToLocal(&value)) return NGX_NODE_ERROR;
@@ -491,7 +486,7 @@ void Resume(double token, int failed, const ngx_node_value_t* value) {
   Local<Value> argv[] = {Number::New(isolate, token), v8::Boolean::New(isolate, failed != 0),
                          FromHostValue(isolate, *value)};
   rt->guard.Enter();
-  CallRuntime(rt->resume, rt->runtime.Get(isolate), 3, argv, &tc, "resume");
+  CallRuntime(rt->resume, 3, argv, &tc, "resume");
   Leave("JavaScript resumed by nginx (a request body, a subrequest)");
 }
 

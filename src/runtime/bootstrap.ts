@@ -2,6 +2,7 @@
  * The runtime's entry in every nginx worker. The bridge requires this file and calls
  * start(binding, configuration) once; it returns the functions the bridge calls afterwards.
  */
+import { AsyncScope } from './async-scope';
 import { attach, NativeBinding } from './binding';
 import { parseConf } from './config';
 import { createDispatcher } from './dispatch';
@@ -35,6 +36,7 @@ function preload(): void {
 
 export function start(binding: NativeBinding, confJson: string) {
     attach(binding);
+    const scope = new AsyncScope();
     const conf = parseConf(confJson);
     installConsole();
     installProcessHandlers();
@@ -57,5 +59,5 @@ export function start(binding: NativeBinding, confJson: string) {
     // code never reached the ends of the async contexts Node had entered for it.
     const recover = (): void => binding.nodeAsyncHooks?.clearAsyncIdStack?.();
 
-    return { dispatch: createDispatcher(slots, new LuaCalls(conf), new StreamSessions(), metrics), resume, recover, ready };
+    return { dispatch: createDispatcher(slots, new LuaCalls(conf), new StreamSessions(), metrics, scope), resume, recover, ready };
 }
