@@ -1,8 +1,9 @@
 /**
- * npm run bench -- --instructions [--requests N] [--warmup N] [--rows a,b] [--keep-dumps]: what one
- * request costs in instructions, per kind of request, counted by callgrind (deterministic, unlike
+ * npm run bench -- --instructions [--requests N] [--warmup N] [--rows a,b] [--keep-dumps] [--perf-map]: one
+ * request's cost in instructions, per kind of request, counted by callgrind (deterministic, unlike
  * req/s on a shared machine). --keep-dumps leaves callgrind's files (one per row, in row order)
- * for callgrind_annotate, and says where.
+ * for callgrind_annotate, and says where; --perf-map has V8 write /tmp/perf-<pid>.map, which
+ * names the JIT code and builtins callgrind shows as addresses.
  *
  * One nginx (master_process off, the worker's thread) runs under callgrind with every case a
  * location; a keep-alive client sends `warm-up` requests to each case, then for each case a
@@ -54,16 +55,18 @@ export interface InstructionOptions {
     /** row ids to measure (return200 always); all by default */
     rows?: string[];
     keepDumps?: boolean;
+    /** V8 writes /tmp/perf-<pid>.map (JIT code and builtins by address), for reading the dumps */
+    perfMap?: boolean;
 }
 
-function conf(port: number): string {
+function conf(port: number, options: InstructionOptions): string {
     const locations = rows.map((row) => `        location = /${row.id} { ${row.location} }`).join('\n');
     return `
 load_module /usr/lib/nginx/modules/ndk_http_module.so;
 load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;
 load_module ${MODULE};
 master_process off;
-daemon off;
+daemon off;${options.perfMap ? '\nnode_option --perf-basic-prof;' : ''}
 error_log logs/error.log notice;
 pid logs/nginx.pid;
 events { worker_connections 1024; }
@@ -144,7 +147,7 @@ export async function measureInstructions(options: InstructionOptions): Promise<
     const prefix = mkdtempSync(join(tmpdir(), 'ngx-node-instructions-'));
     for (const dir of ['conf', 'logs', 'tmp', 'dumps']) mkdirSync(join(prefix, dir));
     const port = await freePort();
-    writeFileSync(join(prefix, 'conf', 'nginx.conf'), conf(port));
+    writeFileSync(join(prefix, 'conf', 'nginx.conf'), conf(port, options));
     const dumps = join(prefix, 'dumps');
     const child = spawn('valgrind', [
         '--tool=callgrind', '--separate-threads=yes', '--smc-check=all-non-file', '--dump-instr=no',
@@ -168,6 +171,11 @@ export async function measureInstructions(options: InstructionOptions): Promise<
             const perRequest = dumped(dumps, pid, seen) / options.requests;
             results.push({ row, perRequest });
             process.stderr.write(`bench: instructions: ${row.id}: ${Math.round(perRequest)} per request\n`);
+        }
+        if (options.perfMap) {
+            // where libnode and V8's code sit, to name what callgrind shows as addresses
+            writeFileSync(join(dumps, 'maps'), readFileSync(`/proc/${pid}/maps`, 'utf8'));
+            writeFileSync(join(dumps, 'perf.map'), readFileSync(`/tmp/perf-${pid}.map`, 'utf8'));
         }
         return results;
     } catch (error) {
@@ -210,6 +218,7 @@ export async function instructionsReport(argv: string[]): Promise<void> {
         warmup: value('--warmup', 2000),
         rows: rowsArg >= 0 ? argv[rowsArg + 1].split(',') : undefined,
         keepDumps: argv.includes('--keep-dumps'),
+        perfMap: argv.includes('--perf-map'),
     };
     const table = instructionTable(await measureInstructions(options), options);
     const file = join(ROOT, 'bench', 'results', `${new Date().toISOString().slice(0, 10)}-instructions.md`);

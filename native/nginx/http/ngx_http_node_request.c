@@ -225,17 +225,160 @@ ngx_http_node_op_headers_out(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
 }
 
 
+/*
+ * The value of header `name` in `list`: with `single`, the first one's; else every one's,
+ * joined with `sep`. NGX_DECLINED if there is none.
+ */
+static ngx_int_t
+ngx_http_node_header_value(ngx_pool_t *pool, ngx_list_t *list, ngx_str_t *name,
+    ngx_uint_t single, ngx_str_t *sep, ngx_str_t *value)
+{
+    u_char           *p;
+    size_t            len;
+    ngx_uint_t        i, n, pass;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    n = 0;
+    len = 0;
+    p = NULL;
+
+    /* the first pass measures, the second joins */
+
+    for (pass = 0; pass < 2; pass++) {
+        part = &list->part;
+        h = part->elts;
+
+        for (i = 0; /* void */ ; i++) {
+
+            if (i >= part->nelts) {
+                if (part->next == NULL) {
+                    break;
+                }
+
+                part = part->next;
+                h = part->elts;
+                i = 0;
+            }
+
+            if (h[i].hash == 0 || h[i].key.len != name->len
+                || ngx_strncasecmp(h[i].key.data, name->data, name->len) != 0)
+            {
+                continue;
+            }
+
+            if (pass == 0) {
+                if (n == 0) {
+                    *value = h[i].value;
+                }
+
+                len += (n ? sep->len : 0) + h[i].value.len;
+                n++;
+
+                if (single) {
+                    return NGX_OK;
+                }
+
+                continue;
+            }
+
+            if (p != value->data) {
+                p = ngx_cpymem(p, sep->data, sep->len);
+            }
+
+            p = ngx_cpymem(p, h[i].value.data, h[i].value.len);
+        }
+
+        if (n < 2) {
+            return n ? NGX_OK : NGX_DECLINED;
+        }
+
+        if (pass == 0) {
+            value->data = ngx_pnalloc(pool, len);
+            if (value->data == NULL) {
+                return NGX_ERROR;
+            }
+
+            p = value->data;
+        }
+    }
+
+    value->len = p - value->data;
+
+    return NGX_OK;
+}
+
+
+/* incoming headers nginx takes once: a repeat is ignored, as nginx itself does */
+static ngx_str_t  ngx_http_node_single_headers_in[] = {
+    ngx_string("host"), ngx_string("content-length"),
+    ngx_string("content-type"), ngx_string("user-agent"),
+    ngx_string("authorization"), ngx_string("referer"), ngx_string("from"),
+    ngx_string("if-modified-since"), ngx_string("if-unmodified-since"),
+    ngx_string("if-range"), ngx_string("max-forwards"),
+    ngx_string("proxy-authorization"), ngx_string("range"),
+    ngx_string("transfer-encoding"), ngx_string("expect"),
+    ngx_string("upgrade"), ngx_string("date"), ngx_string("connection"),
+    ngx_null_string
+};
+
+
+/* headerIn(name): r.headersIn[name]; repeats joined with ", " (Cookie: "; ") */
+static void
+ngx_http_node_op_header_in(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
+{
+    ngx_str_t    name, value, sep;
+    ngx_int_t    rc;
+    ngx_uint_t   i, single;
+
+    if (ngx_node_arg_str(args, nargs, 0, &name) != NGX_OK) {
+        ngx_node_result_type_error(res, "headersIn: a header name is a string");
+        return;
+    }
+
+    single = 0;
+
+    for (i = 0; ngx_http_node_single_headers_in[i].len; i++) {
+        if (ngx_http_node_single_headers_in[i].len == name.len
+            && ngx_strncasecmp(ngx_http_node_single_headers_in[i].data,
+                               name.data, name.len) == 0)
+        {
+            single = 1;
+            break;
+        }
+    }
+
+    if (ngx_http_node_is(&name, "cookie")) {
+        ngx_str_set(&sep, "; ");
+
+    } else {
+        ngx_str_set(&sep, ", ");
+    }
+
+    rc = ngx_http_node_header_value(r->pool, &r->headers_in.headers, &name,
+                                    single, &sep, &value);
+
+    if (rc == NGX_ERROR) {
+        ngx_node_result_fail(res, "out of memory");
+
+    } else if (rc == NGX_OK) {
+        ngx_node_result_str(res, &value);
+    }
+}
+
+
 static void
 ngx_http_node_op_header_out_get(ngx_http_request_t *r,
     ngx_http_node_ctx_t *ctx, const ngx_node_value_t *args, unsigned nargs,
     ngx_node_result_t *res)
 {
-    u_char           *p, buf[NGX_OFF_T_LEN];
-    size_t            len;
-    ngx_str_t         name, value;
-    ngx_uint_t        i, n, cookie;
+    u_char            buf[NGX_OFF_T_LEN];
+    ngx_str_t         name, value, sep;
+    ngx_int_t         rc;
+    ngx_uint_t        i;
     ngx_list_part_t  *part;
-    ngx_table_elt_t  *h, *first;
+    ngx_table_elt_t  *h;
 
     if (ngx_node_arg_str(args, nargs, 0, &name) != NGX_OK) {
         ngx_node_result_fail(res, "headersOut: a header name is a string");
@@ -263,13 +406,23 @@ ngx_http_node_op_header_out_get(ngx_http_request_t *r,
         return;
     }
 
-    cookie = ngx_http_node_is(&name, "set-cookie");
-    first = NULL;
-    n = 0;
-    len = 0;
+    if (!ngx_http_node_is(&name, "set-cookie")) {
+        /* one string, repeats joined with ", " */
+        ngx_str_set(&sep, ", ");
+        rc = ngx_http_node_header_value(r->pool, &r->headers_out.headers,
+                                        &name, 0, &sep, &value);
 
-    /* Set-Cookie: every value, as an array; others: one string, repeats
-     * joined with ", " */
+        if (rc == NGX_ERROR) {
+            ngx_node_result_fail(res, "out of memory");
+
+        } else if (rc == NGX_OK) {
+            ngx_node_result_str(res, &value);
+        }
+
+        return;
+    }
+
+    /* Set-Cookie: every value, as an array */
 
     part = &r->headers_out.headers.part;
     h = part->elts;
@@ -286,71 +439,12 @@ ngx_http_node_op_header_out_get(ngx_http_request_t *r,
             i = 0;
         }
 
-        if (h[i].hash == 0 || h[i].key.len != name.len
-            || ngx_strncasecmp(h[i].key.data, name.data, name.len) != 0)
+        if (h[i].hash != 0 && h[i].key.len == name.len
+            && ngx_strncasecmp(h[i].key.data, name.data, name.len) == 0)
         {
-            continue;
-        }
-
-        if (cookie) {
             ngx_node_push_str(res, &h[i].value);
-            continue;
         }
-
-        if (first == NULL) {
-            first = &h[i];
-        }
-
-        len += (n ? 2 : 0) + h[i].value.len;
-        n++;
     }
-
-    if (cookie || n == 0) {
-        return;
-    }
-
-    if (n == 1) {
-        ngx_node_result_str(res, &first->value);
-        return;
-    }
-
-    value.data = ngx_pnalloc(r->pool, len);
-    if (value.data == NULL) {
-        ngx_node_result_fail(res, "out of memory");
-        return;
-    }
-
-    p = value.data;
-    part = &r->headers_out.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */ ; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].hash == 0 || h[i].key.len != name.len
-            || ngx_strncasecmp(h[i].key.data, name.data, name.len) != 0)
-        {
-            continue;
-        }
-
-        if (p != value.data) {
-            *p++ = ','; *p++ = ' ';
-        }
-
-        p = ngx_cpymem(p, h[i].value.data, h[i].value.len);
-    }
-
-    value.len = p - value.data;
-    ngx_node_result_str(res, &value);
 }
 
 
@@ -1365,6 +1459,7 @@ static ngx_http_node_op_pt  ngx_http_node_ops[NGX_NODE_HTTP_OP_COUNT] = {
     [NGX_NODE_HTTP_OP_HTTP_VERSION] = ngx_http_node_op_http_version,
     [NGX_NODE_HTTP_OP_REMOTE_ADDRESS] = ngx_http_node_op_remote_address,
     [NGX_NODE_HTTP_OP_HEADERS_IN] = ngx_http_node_op_headers_in,
+    [NGX_NODE_HTTP_OP_HEADER_IN] = ngx_http_node_op_header_in,
     [NGX_NODE_HTTP_OP_HEADERS_OUT] = ngx_http_node_op_headers_out,
     [NGX_NODE_HTTP_OP_HEADER_OUT_GET] = ngx_http_node_op_header_out_get,
     [NGX_NODE_HTTP_OP_HEADER_OUT_SET] = ngx_http_node_op_header_out_set,

@@ -1,5 +1,5 @@
 /** The `r` object of HTTP handlers. Each member is one call into nginx through the binding. */
-import { parse as parseQuery, stringify as stringifyQuery } from 'node:querystring';
+import { stringify as stringifyQuery } from 'node:querystring';
 
 import type {
     NginxHeadersIn, NginxHeadersOut, NginxHTTPArgs, NginxHTTPRequest, NginxRawVariables,
@@ -9,6 +9,7 @@ import { HTTP_OP, native } from '../binding';
 import { LogLevel, logWorker, toLogMessage } from '../log';
 import { awaitHost } from '../pending';
 import { abandoned } from './abandoned';
+import { argsView } from './args';
 import { rawVariablesView, variablesView } from '../variables';
 import { headersInView, headersOutView } from './headers';
 
@@ -32,7 +33,9 @@ export const enum Outcome {
 
 /** What a request builds on first use; most requests never need it. */
 interface RequestViews {
-    parsedArgs?: { raw: string; args: NginxHTTPArgs };
+    args?: NginxHTTPArgs;
+    /** the query string, as this call last read or set it */
+    query?: string;
     headersIn?: NginxHeadersIn;
     headersOut?: NginxHeadersOut;
     variables?: NginxVariables;
@@ -103,19 +106,18 @@ export class HttpRequest implements NginxHTTPRequest {
     set uri(uri: string) {
         if (typeof uri !== 'string') throw new TypeError('r.uri: a path starting with "/"');
         native(this.handle, HTTP_OP.setUri, uri);
+        this.lazy.query = undefined;
     }
 
     get args(): NginxHTTPArgs {
-        const raw = native(this.handle, HTTP_OP.args) as string;
         const lazy = this.lazy;
-        if (lazy.parsedArgs?.raw !== raw) {
-            lazy.parsedArgs = { raw, args: Object.freeze({ ...parseQuery(raw) }) as NginxHTTPArgs };
-        }
-        return lazy.parsedArgs.args;
+        lazy.args ??= argsView({ query: () => lazy.query ??= native(this.handle, HTTP_OP.args) as string });
+        return lazy.args;
     }
 
     set args(value: Record<string, string | string[]> | string) {
         native(this.handle, HTTP_OP.setArgs, typeof value === 'string' ? value : stringifyQuery(value));
+        this.lazy.query = undefined;
     }
 
     get httpVersion(): string {
@@ -128,7 +130,10 @@ export class HttpRequest implements NginxHTTPRequest {
 
     get headersIn(): NginxHeadersIn {
         const lazy = this.lazy;
-        lazy.headersIn ??= headersInView(native(this.handle, HTTP_OP.headersIn) as string[] ?? []);
+        lazy.headersIn ??= headersInView({
+            get: (name) => native(this.handle, HTTP_OP.headerIn, name) as string | undefined,
+            list: () => native(this.handle, HTTP_OP.headersIn) as string[] | undefined ?? [],
+        });
         return lazy.headersIn;
     }
 
