@@ -3,12 +3,12 @@
 # debootstrap chroot with Debian's own nodejs and npm (no NodeSource), on a clean clone of the
 # committed HEAD:
 #
-#   npm run test:distro -- bookworm|trixie|sid [--rebuild] [-- args for node --test]
+#   npm run test:distro -- bookworm|trixie|sid [--rebuild] [--base-only] [-- args for node --test]
 #
 # The release's base system (debootstrap minbase, then nodejs npm git ca-certificates) is made once
 # under .deps/distro/<release>/base; each run starts from it afresh, in a throw-away overlay
 # (.deps/distro/<release>/run), so nothing one run installs or builds is seen by the next.
-# --rebuild makes the base again. Needs root. The exit status is the test run's; the run's output
+# --rebuild makes the base again; --base-only stops once the base is ready. Needs root. The exit status is the test run's; the run's output
 # also goes to .deps/distro/<release>/test.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,8 +20,14 @@ die() { say "error: $*"; exit 1; }
 release=${1:-}
 [ -n "$release" ] || die "which release? npm run test:distro -- bookworm|trixie|sid"
 shift
-rebuild=no
-if [ "${1:-}" = --rebuild ]; then rebuild=yes; shift; fi
+rebuild=no base_only=no
+while [ $# -gt 0 ]; do
+    case $1 in
+        --rebuild) rebuild=yes; shift ;;
+        --base-only) base_only=yes; shift ;;
+        *) break ;;
+    esac
+done
 [ "${1:-}" != -- ] || shift
 test_args=("$@")
 
@@ -159,6 +165,7 @@ install_host_files() {  # <root>
 if [ $rebuild = yes ] || [ ! -f "$base/.ngx-node-base" ]; then
     make_base
 fi
+[ $base_only = no ] || exit 0
 
 # --- this run --------------------------------------------------------------------------------
 remove_tree "$run"
