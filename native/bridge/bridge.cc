@@ -48,7 +48,8 @@ constexpr uint64_t kLoadTimeoutMs = 30000;
 
 struct Runtime {
   const ngx_node_init_t* host = nullptr;
-  std::unique_ptr<node::InitializationResult> process;
+  // a unique_ptr up to Node 20, a shared_ptr from Node 22 on
+  decltype(node::InitializeOncePerProcess(std::vector<std::string>())) process;
   std::unique_ptr<node::CommonEnvironmentSetup> setup;
   Isolate* isolate = nullptr;
   uv_loop_t* loop = nullptr;
