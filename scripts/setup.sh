@@ -175,6 +175,20 @@ install_private_libnode() {  # <why apt cannot install it>
         for d in "${dev_deps[@]}"; do
             [ "$d" = "$pkg" ] || dev_libs+=("$d")
         done
+        # and what those need in turn (sid: node-undici needs node-llhttp, node-minimatch needs
+        # node-brace-expansion, which needs node-balanced-match; libnode reads files of all of them)
+        local queue=("${builtin_pkgs[@]}") seen=" ${builtin_pkgs[*]} " dep
+        while [ ${#queue[@]} -gt 0 ]; do
+            d=${queue[0]}
+            queue=("${queue[@]:1}")
+            for dep in $(apt_depends "$d"); do
+                case $dep in node-*) ;; *) continue ;; esac
+                case $seen in *" $dep "*) continue ;; esac
+                seen+="$dep "
+                builtin_pkgs+=("$dep")
+                queue+=("$dep")
+            done
+        done
         say "extracting Debian's $pkg $version and libnode-dev into $prefix ($1)"
         download_debs libnode-dev "$pkg" "${builtin_pkgs[@]}"
         rm -rf "$prefix" .deps/builtins
