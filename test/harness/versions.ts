@@ -23,3 +23,16 @@ export function libnodeVersion(): string {
     if (!match) throw new Error(`cannot tell the libnode's version from build/ngx-node --version: ${result.stderr}`);
     return match[1];
 }
+
+/**
+ * V8's heap limit in MB for the libnode the module was built against, given Node options: the
+ * young generation's part of it differs between V8 versions (Node 24's is twice Node 20's).
+ */
+export function libnodeHeapLimitMB(options: string[]): number {
+    const result = spawnSync(join(ROOT, 'build', 'ngx-node'),
+        [...options, '-p', 'Math.round(require("v8").getHeapStatistics().heap_size_limit / 1024 / 1024)'],
+        { encoding: 'utf8' });
+    const limit = Number(result.stdout.trim());
+    if (result.status !== 0 || !Number.isFinite(limit)) throw new Error(`build/ngx-node: ${result.stderr}`);
+    return limit;
+}
