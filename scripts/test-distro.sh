@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# Runs the README's test command (`npm test`) on a Debian release this machine is not, in a
-# debootstrap chroot with Debian's own nodejs and npm (no NodeSource), on a clean clone of the
-# committed HEAD:
+# Runs the README's test command (`npm test`) on a Debian release of your choice, in a debootstrap
+# chroot with Debian's own nodejs and npm (no NodeSource), on a clean clone of the committed HEAD:
 #
-#   npm run test:distro -- bookworm|trixie|sid [--rebuild] [--base-only] [-- args for node --test]
+#   npm run test:distro -- bookworm|trixie|sid [--rebuild] [--base-only] [--reuse] [-- node --test options]
 #
 # The release's base system (debootstrap minbase, then nodejs npm git ca-certificates) is made once
 # under .deps/distro/<release>/base; each run starts from it afresh, in a throw-away overlay
 # (.deps/distro/<release>/run), so nothing one run installs or builds is seen by the next.
-# --rebuild makes the base again; --base-only stops once the base is ready. Needs root. The exit status is the test run's; the run's output
-# also goes to .deps/distro/<release>/test.log.
+#   --rebuild     makes the base again
+#   --base-only   stops once the base is ready
+#   --reuse       runs in the previous run's tree (its packages, node_modules and build kept),
+#                 its clone moved to the current HEAD: quicker, for iterating
+# Needs root. The exit status is the test run's; its output also goes to
+# .deps/distro/<release>/test.log.
 set -euo pipefail
 
 # The whole script is one function, read before it runs: editing this file during a run (they
@@ -24,7 +27,7 @@ main() {
     release=${1:-}
     [ -n "$release" ] || die "which release? npm run test:distro -- bookworm|trixie|sid"
     shift
-    rebuild=no base_only=no
+    rebuild=no base_only=no reuse=no
     while [ $# -gt 0 ]; do
         case $1 in
             --rebuild) rebuild=yes; shift ;;
@@ -175,9 +178,17 @@ main() {
     [ $base_only = no ] || exit 0
 
     # --- this run --------------------------------------------------------------------------------
-    remove_tree "$run"
+    # A fresh tree from the base; with --reuse, the previous run's (its packages, node_modules and
+    # build kept: quicker, for iterating), its clone moved to the current HEAD.
+    if [ $reuse = yes ] && [ ! -d "$run/upper/root/ngx-node/.git" ] && [ ! -d "$target/root/ngx-node/.git" ]; then
+        say "no previous run of $release to reuse: starting afresh"
+        reuse=no
+    fi
+    [ $reuse = yes ] || remove_tree "$run"
     mkdir -p "$run/upper" "$run/work" "$target"
-    if ! mount_in "$target" -t overlay overlay -o "lowerdir=$base,upperdir=$run/upper,workdir=$run/work" 2>/dev/null; then
+    if [ -n "$(ls -A "$target")" ]; then
+        :  # a copy of the base (no overlayfs), kept by --reuse
+    elif ! mount_in "$target" -t overlay overlay -o "lowerdir=$base,upperdir=$run/upper,workdir=$run/work" 2>/dev/null; then
         say "no overlayfs here: copying the base instead"
         rmdir "$target"
         cp -a "$base" "$target"
@@ -186,8 +197,13 @@ main() {
     chroot_system_mounts "$target"
 
     head=$(git rev-parse HEAD)
-    say "cloning $(git log -1 --format='%h %s' "$head") into the $release chroot"
-    git clone -q --no-hardlinks "$root" "$target/root/ngx-node"
+    if [ $reuse = yes ] && [ -d "$target/root/ngx-node/.git" ]; then
+        say "updating the previous run's clone in the $release chroot to $(git log -1 --format='%h %s' "$head")"
+        git -C "$target/root/ngx-node" fetch -q "$root" "$head"
+    else
+        say "cloning $(git log -1 --format='%h %s' "$head") into the $release chroot"
+        git clone -q --no-hardlinks "$root" "$target/root/ngx-node"
+    fi
     git -C "$target/root/ngx-node" checkout -q --detach "$head"
 
     say "npm test in $release (node $(chroot "$target" node --version)); output also in $dir/test.log"
