@@ -32,6 +32,7 @@ main() {
         case $1 in
             --rebuild) rebuild=yes; shift ;;
             --base-only) base_only=yes; shift ;;
+            --reuse) reuse=yes; shift ;;
             *) break ;;
         esac
     done
