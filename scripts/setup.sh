@@ -95,10 +95,15 @@ download_debs() {  # into .deps/debs
         || die "apt-get download $* failed"
 }
 
+# apt's lists, if it does not know the package yet (an image without them). Called in this shell
+# before the functions that run in $(...), so that apt-get update runs once at most.
+apt_knows() {
+    apt-cache show "$1" >/dev/null 2>&1 || apt_update
+}
+
 # A package's dependencies as apt's candidate version states them, by name, one a line: the first
 # alternative of each (a virtual package counts for nothing, the next alternative is taken).
 apt_depends() {
-    apt-cache show "$1" >/dev/null 2>&1 || apt_update
     apt-cache depends "$1" 2>/dev/null | awk '
         $1 == "Depends:" || $1 == "|Depends:" {
             if (!done && $2 !~ /^</) { print $2; done = 1 }
@@ -126,7 +131,6 @@ libnode_dev_blocker() {
         printf 'package %s owns /usr/include/node' "$owner"
         return 0
     fi
-    apt-cache show libnode-dev >/dev/null 2>&1 || apt_update
     if ! sim=$(apt-get -s install --no-install-recommends libnode-dev 2>&1); then
         printf 'apt-get install libnode-dev would fail: %s' "$(tail -n 1 <<<"$sim")"
         return 0
@@ -163,6 +167,7 @@ use_system_libnode() {
 install_private_libnode() {  # <why apt cannot install it>
     if [ ! -f "$stamp" ] || [ ! -f "$prefix/usr/include/node/node.h" ]; then
         local pkg version deps dev_deps d runtime_libs=() builtin_pkgs=() dev_libs=()
+        apt_knows libnode-dev
         pkg=$(libnode_runtime_package)
         version=$(apt-cache show --no-all-versions "$pkg" 2>/dev/null | awk '$1 == "Version:" && !v { v = $2 } END { print v }')
         mapfile -t deps < <(apt_depends "$pkg")
@@ -259,14 +264,14 @@ elif [ -f build/libnode.env ] && grep -qx 'LIBNODE_SOURCE=custom' build/libnode.
     LIBNODE_LIBDIR=$(sed -n 's/^LIBNODE_LIBDIR=//p' build/libnode.env)
     use_custom_libnode
     describe="$describe (kept from build/libnode.env; remove that file to use Debian's)"
+elif [ -n "${LIBNODE_FORCE_PRIVATE:-}" ]; then
+    # the NodeSource path on a machine without NodeSource (to test it)
+    install_private_libnode "LIBNODE_FORCE_PRIVATE is set"
 elif is_installed libnode-dev; then
     use_system_libnode
-elif [ -f "$stamp" ] && [ -z "${LIBNODE_FORCE_PRIVATE:-}" ]; then
+elif [ -f "$stamp" ]; then
     install_private_libnode "as set up before"
-elif [ -n "${LIBNODE_FORCE_PRIVATE:-}" ]; then
-    # for testing the NodeSource path on a machine without NodeSource
-    install_private_libnode "LIBNODE_FORCE_PRIVATE is set"
-elif blocker=$(libnode_dev_blocker); then
+elif apt_knows libnode-dev && blocker=$(libnode_dev_blocker); then
     install_private_libnode "$blocker"
 else
     apt_install libnode-dev
