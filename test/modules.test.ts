@@ -60,7 +60,8 @@ describe('modules', () => {
         location /package { node_content pkg.hello; }
         location /jwt { node_content npm.verify; }
         location /fetch { node_content npm.upstream; }
-        location /builtins { node_content npm.builtins; }`,
+        location /builtins { node_content npm.builtins; }
+        location /late-socket { node_content npm.lateSocket; }`,
         });
     });
 
@@ -111,6 +112,12 @@ describe('modules', () => {
         const reply = await request(nginx.url(`/fetch?port=${upstreamPort}`));
         assert.equal(reply.text, 'upstream said hi (200)\n');
         assert.deepEqual(upstreamSaw, ['node']);
+    });
+
+    it('answers from a socket opened in a setImmediate callback, late in a libuv iteration', async () => {
+        // its watcher reaches epoll only if the module runs the loop once more
+        const reply = await request(nginx.url(`/late-socket?port=${upstreamPort}`));
+        assert.equal(reply.text, 'HTTP/1.1 200 OK\n');
     });
 
     it('has timers, node:fs, node:crypto, and the node_option flags', async () => {
