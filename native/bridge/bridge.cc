@@ -493,6 +493,7 @@ int LoopTimeout() {
 // poll phase only: a callback that runs later in the same iteration (setImmediate, a close
 // callback) and opens a socket leaves a watcher that epoll learns at the next uv_run only; so
 // when the signature changed during uv_run, the next LoopNeedsPoll() asks for one more run.
+// Counts do not see an unreferenced handle start, nor a handle opened as another one closes.
 uint64_t LoopSignature() {
   return (static_cast<uint64_t>(rt->loop->active_handles) << 32) | rt->loop->active_reqs.count;
 }
