@@ -11,7 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-[ -f build/libnode.env ] || bash scripts/setup.sh
+# (a build/libnode.env of before Node's version was recorded in it is renewed too)
+grep -qs '^LIBNODE_NODE_MAJOR=' build/libnode.env || bash scripts/setup.sh
 
 say() { printf 'build: %s\n' "$*" >&2; }
 

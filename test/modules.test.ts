@@ -8,6 +8,7 @@ import { SignJWT } from 'jose';
 import { request } from './harness/http';
 import { Nginx } from './harness/nginx';
 import { fixture } from './harness/paths';
+import { libnodeHeapLimitMB } from './harness/versions';
 
 const secret = new TextEncoder().encode('a-test-secret-of-at-least-32-bytes!!');
 
@@ -59,7 +60,8 @@ describe('modules', () => {
         location /package { node_content pkg.hello; }
         location /jwt { node_content npm.verify; }
         location /fetch { node_content npm.upstream; }
-        location /builtins { node_content npm.builtins; }`,
+        location /builtins { node_content npm.builtins; }
+        location /late-socket { node_content npm.lateSocket; }`,
         });
     });
 
@@ -112,13 +114,21 @@ describe('modules', () => {
         assert.deepEqual(upstreamSaw, ['node']);
     });
 
+    it('answers from a socket opened in a setImmediate callback, late in a libuv iteration', async () => {
+        // its watcher reaches epoll only if the module runs the loop once more
+        const reply = await request(nginx.url(`/late-socket?port=${upstreamPort}`));
+        assert.equal(reply.text, 'HTTP/1.1 200 OK\n');
+    });
+
     it('has timers, node:fs, node:crypto, and the node_option flags', async () => {
         const info = JSON.parse((await request(nginx.url('/builtins'))).text);
         assert.equal(info.sha, '2d711642');
         assert.equal(info.uuid, 36);
         assert.equal(info.readSelf, true);
-        // old space 96 MB plus the young generation; the default would be 2 GB or more
-        assert.ok(info.heapLimitMB >= 96 && info.heapLimitMB <= 200, `heap limit ${info.heapLimitMB} MB`);
+        // old space 96 MB plus the young generation (its size depends on V8's version), as the
+        // same libnode gives with the same flag; the default would be 2 GB or more
+        assert.equal(info.heapLimitMB, libnodeHeapLimitMB(['--max-old-space-size=96']));
+        assert.ok(info.heapLimitMB < libnodeHeapLimitMB([]), `heap limit ${info.heapLimitMB} MB`);
         assert.ok(info.execArgv.includes('--max-old-space-size=96'), `execArgv ${info.execArgv}`);
     });
 });

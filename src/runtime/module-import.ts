@@ -3,7 +3,7 @@
  * (.cts, or .ts outside a "type": "module" package) through a require hook on this thread;
  * ES-module TypeScript (.mts, .ts in a "type": "module" package), and .js files with
  * import/export where Node would expect CommonJS (njs modules), through module hooks,
- * registered only when the first such file comes: on Node 18 they run on a thread of their
+ * registered only when the first such file comes: they run on a thread of their
  * own, costing ~60 ms and ~10 MB once per worker.
  */
 import { readFileSync } from 'node:fs';
