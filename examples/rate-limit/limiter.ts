@@ -85,11 +85,15 @@ interface Connection {
     flagZone: string;
     /** the zone the flag of the current outage was set in ('' : none, this worker reports alone) */
     downFlag: string;
+    /** when this worker, finding Redis fine, next looks for another worker's flag */
+    nextFlagCheck: number;
 }
 
 const connections = new Map<string, Connection>();
 /** How long Redis is left alone after a command of a connected client failed (timed out). */
 const SKIP_AFTER_FAILURE_MS = 1000;
+/** How often a worker that finds Redis fine looks for a flag another worker left. */
+const FLAG_CHECK_MS = 1000;
 
 /** nginx's time syntax: `500ms`, `10s`, `1m`, `1h`, `1d`; a bare number is seconds. */
 export function parseTime(text: string): number | undefined {
@@ -185,14 +189,28 @@ function markDown(conn: Connection, reason: string): void {
     }
 }
 
+function reportUp(conn: Connection): void {
+    ngx.log(ngx.WARN, `rate-limit: Redis at ${conn.url} answers again; counting in Redis again`);
+}
+
 function markUp(conn: Connection): void {
-    if (conn.down === false) return;
+    if (conn.down === false) {
+        // another worker may have said Redis went away (its connection hung) and have had no
+        // request since to find it back: the first worker that finds Redis fine says so
+        const now = Date.now();
+        if (now < conn.nextFlagCheck || conn.flagZone === '') return;
+        conn.nextFlagCheck = now + FLAG_CHECK_MS;
+        try {
+            if (dictOf(conn.flagZone)?.delete(flagKey(conn))) reportUp(conn);
+        } catch {
+            // the zone's trouble is the fallback's to report
+        }
+        return;
+    }
     const wasDown = conn.down === true;
     conn.down = false;
     conn.skipUntil = 0;
-    if (wasDown && firstToReportUp(conn)) {
-        ngx.log(ngx.WARN, `rate-limit: Redis at ${conn.url} answers again; counting in Redis again`);
-    }
+    if (wasDown && firstToReportUp(conn)) reportUp(conn);
 }
 
 function connection(cfg: Config): Connection {
@@ -219,7 +237,7 @@ function connect(cfg: Config): Connection {
     client.defineCommand('ratelimitIncr', { numberOfKeys: 1, lua: INCR_SCRIPT });
     let settleFirst!: () => void;
     const conn: Connection = {
-        url: cfg.redisUrl, client, skipUntil: 0, fallbacks: new Map(), flagZone: '', downFlag: '',
+        url: cfg.redisUrl, client, skipUntil: 0, fallbacks: new Map(), flagZone: '', downFlag: '', nextFlagCheck: 0,
         firstAttempt: new Promise<void>((resolve) => { settleFirst = resolve; }),
     };
     let lastError = 'connection closed';

@@ -51,7 +51,12 @@ export class RedisServer {
     /** Starts a redis-server on a free loopback port (or `port`) and waits until it answers PING. */
     static async start(port?: number): Promise<RedisServer> {
         const server = new RedisServer(port ?? await freePort(), mkdtempSync(join(tmpdir(), 'ngx-node-redis-')));
-        await server.run();
+        try {
+            await server.run();
+        } catch (error) {
+            await server.destroy();
+            throw error;
+        }
         return server;
     }
 
