@@ -288,6 +288,9 @@ async function inRedis(cfg: Config): Promise<Decision | string> {
     }
 }
 
+/** The zones whose last incr failed (full, without evict), in this worker. */
+const failingZones = new Set<string>();
+
 /**
  * The same window in this nginx's shared dict: one entry per key and window (an entry's
  * timeout is refreshed on every incr, so the window is in the key, not in the entry's life).
@@ -300,8 +303,14 @@ function inSharedDict(cfg: Config): Decision | undefined {
     let count: number;
     try {
         count = dict.incr(`ratelimit:${cfg.key}:${window}`, 1, 0, cfg.windowMs);
+        failingZones.delete(cfg.zone);
     } catch (error) {
-        ngx.log(ngx.ERR, `rate-limit: shared dict "${cfg.zone}" failed: ${error instanceof Error ? error.message : String(error)}`);
+        // said once (per worker), until the zone works again
+        if (!failingZones.has(cfg.zone)) {
+            failingZones.add(cfg.zone);
+            ngx.log(ngx.ERR, `rate-limit: shared dict "${cfg.zone}" failed (${error instanceof Error ? error.message : String(error)}); ` +
+                `${describeFallback('', cfg.fail)} while it does`);
+        }
         return undefined;
     }
     return {
