@@ -224,6 +224,20 @@ describe('the Redis rate limiter (examples/rate-limit)', () => {
         assert.equal(count(log, DOWN), 1, log);
         assert.equal(count(log, BACK), 1, log);
     });
+    it('lets a reload replace the workers: the old ones leave with their clients, the new ones count in Redis', async () => {
+        const before = a.workerPids();
+        const logOffset = a.errorLog().length;
+        await a.reload();
+        const deadline = Date.now() + 15000;
+        while (a.workerPids().some((pid) => before.includes(pid))) {
+            if (Date.now() > deadline) throw new Error(`old workers ${before.join(',')} still run: ${a.workerPids().join(',')}`);
+            await sleep(100);
+        }
+        const replies = await alternate([a, b], '/api/', 'after-reload', LIMIT + 1);
+        assert.deepEqual(statuses(replies), [...Array(LIMIT).fill(200), 429]);
+        assert.equal(await redis.command('GET', 'ratelimit:key:after-reload'), String(LIMIT + 1));
+        assert.equal(count(a.errorLog().slice(logOffset), DOWN), 0);
+    });
 });
 
 describe('the Redis rate limiter without a Redis', () => {
