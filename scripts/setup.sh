@@ -73,10 +73,12 @@ apt_install() {
 
 # libnginx-mod-http-js, libnginx-mod-stream(-js): the njs-compatibility tests run the same
 # scripts under njs; libnginx-mod-stream: nginx's stream module, for ours;
-# libnginx-mod-http-lua, lua-resty-core, lua-cjson: the OpenResty bridge's tests
+# libnginx-mod-http-lua, lua-resty-core, lua-cjson: the OpenResty bridge's tests;
+# redis-server: examples/rate-limit's tests start their own on a loopback port (the package's
+# own service is kept from starting, as any service is here)
 apt_install nginx nginx-dev g++ make binutils \
     libnginx-mod-http-js libnginx-mod-http-lua lua-resty-core lua-cjson \
-    libnginx-mod-stream libnginx-mod-stream-js
+    libnginx-mod-stream libnginx-mod-stream-js redis-server
 
 if [ "${1:-}" = "--bench" ]; then
     apt_install wrk lua-luaossl util-linux
