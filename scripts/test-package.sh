@@ -322,6 +322,9 @@ test_flavour() {
         | sort -u > "$work/$suite-$flavour.files"
     say "  $(wc -l < "$work/$suite-$flavour.files") paths in dpkg -L; /usr/share/nodejs exists: $([ -e "$c/usr/share/nodejs" ] && echo yes || echo no)"
 
+    in_chroot "$c" nginx -t >> "$log" 2>&1 || { tail -n 5 "$log" >&2; die "nginx -t fails with the modules loaded"; }
+    say "nginx -t with the modules loaded and no node_* directive: ok"
+
     # a site with node_import, node_content, node_set and fetch
     write_handlers "$c" v1
     cat > "$c/etc/nginx/conf.d/ngx-node-test.conf" <<EOF
