@@ -68,7 +68,7 @@ cd "$tree"
 # dpkg-buildpackage checks debian/control's Build-Depends (and build-essential); the set-up
 # above installs all but build-essential on a machine that has g++ and make
 if ! unmet=$(dpkg-checkbuilddeps 2>&1); then
-    mapfile -t missing < <(printf '%s\n' "$unmet" | sed -n 's/.*Unmet build dependencies: //p' \
+    mapfile -t missing < <(printf '%s\n' "$unmet" | sed -n 's/.*[Uu]nmet build dependencies: //p' \
         | sed -e 's/([^)]*)//g' -e 's/|[^,]*//g' | tr ' ,' '\n\n' | sed -e 's/:native$//' | grep -v '^$')
     [ ${#missing[@]} -gt 0 ] || die "$unmet"
     say "installing build dependencies: ${missing[*]}"
