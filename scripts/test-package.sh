@@ -246,7 +246,7 @@ const version: string = '$2';
 
 export function hello(r: NginxHTTPRequest): void {
     r.headersOut['Content-Type'] = 'text/plain';
-    r.return(200, \`hello \${version} from Node.js \${process.version}, worker \${process.pid}\\n\`);
+    r.return(200, \`hello \${version} from Node.js \${process.version}, ngx-node \${ngx.ngx_node_version}, worker \${process.pid}\\n\`);
 }
 
 export function greeting(r: NginxHTTPRequest): string {
@@ -350,6 +350,7 @@ EOF
     say "nginx started (master $master, workers $pids as $users)"
     [ "$users" = www-data ] || die "the workers run as $users, not www-data"
     expect "GET /" "$(http_get "$c" /)" "hello v1 from Node.js v"
+    expect "ngx.ngx_node_version" "$(http_get "$c" /)" ", ngx-node $(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' package.json | head -n 1),"
     expect "GET /set (node_set)" "$(http_get "$c" /set)" "v1:GET:/set"
     expect "GET /fetch (fetch, async)" "$(http_get "$c" /fetch)" "fetched v1:GET:/set"
 
