@@ -7,13 +7,21 @@ import type { RuntimeConf } from './config';
 import { checkLevel, logWorker, LogLevel, toLogMessage } from './log';
 import { SharedMemoryError, sharedDicts } from './shared-dict';
 
+/** package.json's version: beside lib/ where the packages install it (/usr/lib/ngx-node), the
+ * repository's above build/ */
 function ownVersion(): string {
-    try {
-        const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version?: string };
-        return manifest.version ?? 'unknown';
-    } catch {
-        return 'unknown';
+    for (const up of [['..', '..'], ['..', '..', '..']]) {
+        try {
+            const manifest = JSON.parse(readFileSync(join(__dirname, ...up, 'package.json'), 'utf8')) as
+                { name?: string; version?: string };
+            if (manifest.name === 'ngx-node') {
+                return manifest.version ?? 'unknown';
+            }
+        } catch {
+            // not there
+        }
     }
+    return 'unknown';
 }
 
 export function createNgx(conf: RuntimeConf, metrics: NgxMetrics): NgxObject {
