@@ -367,7 +367,9 @@ export interface NgxSharedDict {
 
 /** What a `node_periodic` handler gets: the variables of the block that declares it. */
 export interface NginxPeriodicSession {
+    /** nginx variables of the declaring block, as text (njs's periodic session has the same). */
     readonly variables: NginxVariables;
+    /** nginx variables of the declaring block, as Buffers. */
     readonly rawVariables: NginxRawVariables;
 }
 
@@ -383,9 +385,11 @@ export interface NgxMetricConfiguration {
     name: string;
     /** the `# HELP` text; the name by default */
     help?: string;
+    /** the names of its labels; each observation gives a value for each (or leaves it out) */
     labelNames?: readonly string[];
 }
 
+/** A histogram's definition: a metric's, and its buckets. */
 export interface NgxHistogramConfiguration extends NgxMetricConfiguration {
     /** upper bounds, increasing (+Inf is implied); prom-client's defaults, seconds, if left out */
     buckets?: readonly number[];
@@ -393,40 +397,59 @@ export interface NgxHistogramConfiguration extends NgxMetricConfiguration {
 
 /** A counter bound to label values (`counter.labels('GET')`). */
 export interface NgxCounterChild {
+    /** Adds `value` (1 by default, never negative). */
     inc(value?: number): void;
 }
 
 /** Goes up only: requests, bytes, errors. */
 export interface NgxCounter {
+    /** the metric's name */
     readonly name: string;
     /** Adds `value` (1 by default, never negative). */
     inc(value?: number): void;
+    /** Adds `value` (1 by default) to the series of these label values. */
     inc(labels: NgxMetricLabels, value?: number): void;
     /** Label values in the order of the label names, or an object of them. */
     labels(...values: (string | number)[]): NgxCounterChild;
+    /** The series of these label values. */
     labels(labels: NgxMetricLabels): NgxCounterChild;
 }
 
+/** A gauge bound to label values (`gauge.labels('eu')`). */
 export interface NgxGaugeChild {
+    /** Replaces the value (for all workers). */
     set(value: number): void;
+    /** Adds `value` (1 by default). */
     inc(value?: number): void;
+    /** Subtracts `value` (1 by default). */
     dec(value?: number): void;
 }
 
 /** Goes up and down. One value for all workers: `set()` replaces it, `inc()` and `dec()` change it. */
 export interface NgxGauge {
+    /** the metric's name */
     readonly name: string;
+    /** Replaces the value (for all workers). */
     set(value: number): void;
+    /** Replaces the value of the series of these label values. */
     set(labels: NgxMetricLabels, value: number): void;
+    /** Adds `value` (1 by default). */
     inc(value?: number): void;
+    /** Adds `value` (1 by default) to the series of these label values. */
     inc(labels: NgxMetricLabels, value?: number): void;
+    /** Subtracts `value` (1 by default). */
     dec(value?: number): void;
+    /** Subtracts `value` (1 by default) from the series of these label values. */
     dec(labels: NgxMetricLabels, value?: number): void;
+    /** Label values in the order of the label names. */
     labels(...values: (string | number)[]): NgxGaugeChild;
+    /** The series of these label values. */
     labels(labels: NgxMetricLabels): NgxGaugeChild;
 }
 
+/** A histogram bound to label values (`histogram.labels('GET')`). */
 export interface NgxHistogramChild {
+    /** Counts `value` into its bucket (and the sum and count). */
     observe(value: number): void;
     /** Starts timing; the returned function observes the seconds since and returns them. */
     startTimer(): () => number;
@@ -434,11 +457,17 @@ export interface NgxHistogramChild {
 
 /** Counts observations into buckets: latencies, sizes. */
 export interface NgxHistogram {
+    /** the metric's name */
     readonly name: string;
+    /** Counts `value` into its bucket (and the sum and count). */
     observe(value: number): void;
+    /** Counts `value` into the series of these label values. */
     observe(labels: NgxMetricLabels, value: number): void;
+    /** Starts timing; the returned function observes the seconds since (with these labels) and returns them. */
     startTimer(labels?: NgxMetricLabels): () => number;
+    /** Label values in the order of the label names. */
     labels(...values: (string | number)[]): NgxHistogramChild;
+    /** The series of these label values. */
     labels(labels: NgxMetricLabels): NgxHistogramChild;
 }
 
@@ -451,11 +480,17 @@ export interface NgxHistogram {
 export interface NgxMetrics {
     /** whether a metrics zone records what the metrics count */
     readonly enabled: boolean;
+    /** A counter (defined once; the same definition again returns it). */
     counter(name: string, help?: string, labelNames?: readonly string[]): NgxCounter;
+    /** A counter, from prom-client's form of definition. */
     counter(config: NgxMetricConfiguration): NgxCounter;
+    /** A gauge (defined once; the same definition again returns it). */
     gauge(name: string, help?: string, labelNames?: readonly string[]): NgxGauge;
+    /** A gauge, from prom-client's form of definition. */
     gauge(config: NgxMetricConfiguration): NgxGauge;
+    /** A histogram (defined once; the same definition again returns it). */
     histogram(name: string, help?: string, labelNames?: readonly string[], buckets?: readonly number[]): NgxHistogram;
+    /** A histogram, from prom-client's form of definition. */
     histogram(config: NgxHistogramConfiguration): NgxHistogram;
 }
 
