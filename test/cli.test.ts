@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, SpawnOptions } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -124,6 +124,39 @@ describe('the npm package: ngx-node init, npm test, check, dev', () => {
         assert.match(test.output, /# fail 0/);
         // the test's copy of nginx.conf is gone
         assert.deepEqual(readdirSync(project).filter((name) => name.includes('ngx-node-test')), []);
+    });
+
+    it('ngx-node/testing works under vitest too (vitest 2, whose engines take Node 18 and 20)', async () => {
+        const install = await run('npm', ['install', '--save-dev', '--no-audit', '--no-fund', 'vitest@2.1.9'], { cwd: project, env });
+        assert.equal(install.code, 0, install.output);
+        // beside test/, whose node:test files are not vitest's
+        mkdirSync(join(project, 'vitest'));
+        writeFileSync(join(project, 'vitest', 'main.test.ts'), `
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startNginx, type TestNginx } from 'ngx-node/testing';
+
+describe('src/main.ts under vitest', () => {
+    let nginx: TestNginx;
+    beforeAll(async () => {
+        nginx = await startNginx({ conf: new URL('../nginx.conf', import.meta.url) });
+    }, 60000);
+    afterAll(() => nginx?.stop());
+
+    it('answers', async () => {
+        const reply = await nginx.request('/?name=vitest');
+        expect(reply.status).toBe(200);
+        expect(reply.text).toBe('hello, vitest\\n');
+    });
+
+    it('fails with the error_log when nginx does not start', async () => {
+        await expect(startNginx({ dir: new URL('../src', import.meta.url), http: 'node_import nothere.ts;' }))
+            .rejects.toThrow(/node_import "nothere\\.ts": file not found/);
+    });
+});
+`);
+        const vitest = await run('npx', ['vitest', 'run', 'vitest/'], { cwd: project, env });
+        assert.equal(vitest.code, 0, vitest.output);
+        assert.match(vitest.output.replace(ANSI, ''), /Tests\s+2 passed/);
     });
 
     it('npm run check passes, and reports a type error and a broken module with non-zero exit', async () => {

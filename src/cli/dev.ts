@@ -5,13 +5,15 @@
  * running configuration stays); Ctrl-C stops it.
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { FSWatcher, mkdirSync, readdirSync, statSync, watch } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 
 import { listenHostPort } from '../tooling/conf';
 import { nginxVersion } from '../tooling/locate';
-import { confPath, InPlace, inPlace } from './run';
+import { confPath, InPlace, inPlace, UsageError } from './run';
 import { bold, cyan, dim, errorLogLine, green, red, yellow } from './style';
 
 export interface DevOptions {
@@ -96,10 +98,24 @@ class Watcher {
     }
 }
 
+/** .ngx-node/ beside the configuration, or (where that cannot be made) one under the temporary directory. */
+function devPrefix(conf: string, given: string | undefined): string {
+    const candidates = given !== undefined ? [resolve(given)]
+        : [join(dirname(conf), '.ngx-node'), join(tmpdir(), `ngx-node-dev-${process.getuid?.() ?? 0}-${createHash('sha1').update(conf).digest('hex').slice(0, 12)}`)];
+    for (const prefix of candidates) {
+        try {
+            mkdirSync(join(prefix, 'logs'), { recursive: true });
+            return prefix;
+        } catch (error) {
+            if (given !== undefined) throw new UsageError(`cannot make the prefix ${prefix}: ${(error as Error).message}`);
+        }
+    }
+    throw new UsageError(`cannot make a prefix for nginx (${candidates.join(', ')}): name one with --prefix DIR`);
+}
+
 export function dev(given: string | undefined, options: DevOptions): Promise<number> {
     const conf = confPath(given);
-    const prefix = resolve(options.prefix ?? join(dirname(conf), '.ngx-node'));
-    mkdirSync(join(prefix, 'logs'), { recursive: true });
+    const prefix = devPrefix(conf, options.prefix);
     const level = options.logLevel ?? 'info';
     const make = () => inPlace(conf, { nginx: options.nginx, moduleDir: options.moduleDir, prefix, stderrLevel: level });
     let place: InPlace = make();
