@@ -124,7 +124,54 @@ describe('nginx -t reports a broken configuration', () => {
         const twice = await check({
             http: `node_import main from ${fixture('modules/named.mjs')}; node_import main from ${fixture('modules/greeter.mjs')};`,
         });
-        assert.match(twice.output, /name "main" already stands for ".*named\.mjs" in .*nginx\.conf:\d+; use "node_import othername from/);
+        assert.match(twice.output, /name "main" already stands for ".*named\.mjs" in this block \(.*nginx\.conf:\d+\); use "node_import othername from/);
+    });
+
+    it('names the part of a longer handler name that is missing, or is not an object', async () => {
+        const result = await check({
+            http: `node_import nested from ${fixture('modules/scoped/nested.mjs')}; node_import main from ${fixture('modules/named.mjs')};`,
+            server: `
+        location /a { node_content nested.routes.admin.hide; }
+        location /b { node_content main.notAFunction.call; }
+        location /c { node_content nested.missing.show; }`,
+        });
+        assert.equal(result.ok, false);
+        assert.match(result.output,
+            /node_content "nested.routes.admin.hide": "routes.admin" of module "nested" \(.*nested\.mjs\) has no "hide"; it has name, show, in .*nginx\.conf:\d+/);
+        assert.match(result.output,
+            /node_content "main.notAFunction.call": "notAFunction" of module "main" \(.*named\.mjs\) is number, not an object with "call", in .*nginx\.conf:\d+/);
+        assert.match(result.output, /node_content "nested.missing.show": module "nested" \(.*nested\.mjs\) has no export "missing"; it exports routes, tools, in/);
+    });
+
+    it('imports per block: the same name in two blocks is fine, a name is looked up where the handler stands', async () => {
+        const fine = await check({
+            server: `
+        location /a { node_import which from ${fixture('modules/scoped/which-a.mjs')}; node_content which.which; }
+        location /b { node_import which from ${fixture('modules/scoped/which-b.mjs')}; node_content which.which; }`,
+        });
+        assert.equal(fine.ok, true, fine.output);
+
+        const elsewhere = await check({
+            server: `
+        location /a { node_import which from ${fixture('modules/scoped/which-a.mjs')}; node_content which.which; }
+        location /b { node_content which.which; }`,
+        });
+        assert.equal(elsewhere.ok, false);
+        assert.match(elsewhere.output, new RegExp('node_content "which.which": no module is imported as "which" in this block or the ' +
+            'blocks around it \\(only in other blocks, at .*nginx\\.conf:\\d+\\); a handler\'s module is looked up where its ' +
+            'directive stands: add "node_import which from <file>;" here or in an enclosing block, in .*nginx\\.conf:\\d+'));
+    });
+
+    it('imports per stream server', async () => {
+        const result = await check({
+            streamPorts: 2,
+            stream: (ports) => `
+    server { listen 127.0.0.1:${ports[0]}; node_import main from ${fixture('modules/scoped/which-a.mjs')}; node_access main.which; return ok; }
+    server { listen 127.0.0.1:${ports[1]}; node_import other from ${fixture('modules/scoped/which-b.mjs')}; node_preread main.which; return ok; }`,
+        });
+        assert.equal(result.ok, false);
+        assert.match(result.output, /node_preread "main.which": no module is imported as "main" in this block or the blocks around it \(only in other blocks, at .*nginx\.conf:\d+\)/);
+        assert.doesNotMatch(result.output, /node_access/);
     });
 });
 

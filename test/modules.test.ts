@@ -1,4 +1,7 @@
-/** node_import of every file kind, node_path, npm packages, Node built-ins, fetch, node_option. */
+/**
+ * node_import of every file kind, per block; handler names of any depth; node_path, npm packages,
+ * Node built-ins, fetch, node_option.
+ */
 import assert from 'node:assert/strict';
 import { createServer, Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
@@ -120,5 +123,61 @@ describe('modules', () => {
         // old space 96 MB plus the young generation; the default would be 2 GB or more
         assert.ok(info.heapLimitMB >= 96 && info.heapLimitMB <= 200, `heap limit ${info.heapLimitMB} MB`);
         assert.ok(info.execArgv.includes('--max-old-space-size=96'), `execArgv ${info.execArgv}`);
+    });
+});
+
+describe('node_import per block, handler names of any depth', () => {
+    let nginx: Nginx;
+    const scoped = (name: string) => fixture(`modules/scoped/${name}`);
+
+    before(async () => {
+        nginx = await Nginx.start({
+            http: `
+    node_import which from ${scoped('which-a.mjs')};
+    node_import nested from ${scoped('nested.mjs')};
+    node_import first from ${scoped('counted.mjs')};`,
+            server: `
+        node_import second from ${scoped('counted.mjs')};
+        location /outer { node_content which.which; }
+        location /inner {
+            node_import which from ${scoped('which-b.mjs')};
+            node_content which.which;
+            location /inner/deeper { node_content which.which; }
+        }
+        location /sibling { node_import which from ${scoped('which-b.mjs')}; node_content which.which; }
+        location /first { node_content first.loads; }
+        location /second { node_content second.loads; }
+        location /routes { node_content nested.routes.admin.show; }
+        location /tools { node_content nested.tools.greet; }`,
+        });
+    });
+
+    after(async () => {
+        const troubles = nginx?.troubles();
+        await nginx?.destroy();
+        assert.deepEqual(troubles, []);
+    });
+
+    const cases: [string, string][] = [
+        ['/outer', 'a at /outer\n'],
+        ['/inner', 'b at /inner\n'],
+        ['/inner/deeper', 'b at /inner/deeper\n'],
+        ['/sibling', 'b at /sibling\n'],
+        ['/routes', 'routes.admin.show, this is admin\n'],
+        ['/tools', 'tools.greet, this is tools\n'],
+    ];
+    for (const [path, expected] of cases) {
+        it(`serves ${path}`, async () => {
+            const reply = await request(nginx.url(path));
+            assert.equal(reply.status, 200, reply.text);
+            assert.equal(reply.text, expected);
+        });
+    }
+
+    it('loads a file imported under two names in two blocks once: one module instance', async () => {
+        const first = (await request(nginx.url('/first'))).text;
+        const second = (await request(nginx.url('/second'))).text;
+        assert.match(first, /^loaded 1 time\(s\), instance 0\.\d+\n$/);
+        assert.equal(second, first);
     });
 });
