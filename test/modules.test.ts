@@ -48,7 +48,8 @@ describe('modules', () => {
     node_import mts from ${fixture('modules/module.mts')};
     node_import found from lib/found.mjs;
     node_import pkg from ${fixture('modules/uses-package.cjs')};
-    node_import npm from ${fixture('modules/npm.mjs')};`,
+    node_import npm from ${fixture('modules/npm.mjs')};
+    node_import bare from ${fixture('modules/bare-imports.mjs')};`,
             server: `
         location /named { node_content named.hello; }
         location /default { node_content greeter.hello; }
@@ -62,7 +63,8 @@ describe('modules', () => {
         location /package { node_content pkg.hello; }
         location /jwt { node_content npm.verify; }
         location /fetch { node_content npm.upstream; }
-        location /builtins { node_content npm.builtins; }`,
+        location /builtins { node_content npm.builtins; }
+        location /bare { node_content bare.hello; }`,
         });
     });
 
@@ -84,6 +86,7 @@ describe('modules', () => {
         ['/mts', 'mts hello\n'],
         ['/node-path', 'found via node_path\n'],
         ['/package', 'fixture-pkg from node_path\n'],
+        ['/bare', 'esm-lib.js from node_path; common-lib.js from node_path\n'],
     ];
     for (const [path, expected] of cases) {
         it(`serves ${path}`, async () => {

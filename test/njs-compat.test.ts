@@ -96,7 +96,7 @@ describe('njs compatibility', () => {
         ['header and body filters on a proxied response', '/filtered/page'],
         ['a handler named module.object.function', '/nested'],
         ['js_import per block: one name, another file in each location', '/scoped/a'],
-        ['js_import per block: the other location', '/scoped/b'],
+        ['js_import per block: the other location; a bare import found in js_path', '/scoped/b'],
         ['js_import per block: a nested location sees its block\'s import', '/scoped/outer/inner'],
         ['js_import per block: a nested location sees the http level\'s import', '/scoped/outer/main'],
     ];

@@ -10,7 +10,7 @@ import { userInfo } from 'node:os';
 import { isAbsolute, join, resolve as resolvePath } from 'node:path';
 
 import { HandlerConf, ImportConf, RuntimeConf, where } from './config';
-import { importFile, Namespace } from './module-import';
+import { importFile, Namespace, resolveBareImportsIn } from './module-import';
 
 export interface LoadedModule {
     conf: ImportConf;
@@ -29,11 +29,14 @@ export interface Handler {
 export class ConfigurationError extends Error {}
 
 /**
- * node_path directories also serve CommonJS `require()` of packages (their node_modules), as
- * NODE_PATH does; ES modules resolve packages from their own location, as Node does.
+ * node_path directories serve bare imports of the files in them (`import m from 'lib.js'`,
+ * `require('lib.js')`), as njs's js_path does, and CommonJS `require()` of packages in
+ * their node_modules, as NODE_PATH does; ES modules resolve packages from their own
+ * location, as Node does.
  */
 export function addSearchPaths(paths: string[]): void {
     if (paths.length === 0) return;
+    resolveBareImportsIn(paths);
     const searched = paths.flatMap((dir) => [join(dir, 'node_modules'), dir]);
     process.env.NODE_PATH = [...searched, process.env.NODE_PATH].filter(Boolean).join(':');
     (Module as unknown as { _initPaths(): void })._initPaths();
