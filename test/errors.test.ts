@@ -162,6 +162,67 @@ describe('nginx -t reports a broken configuration', () => {
             'directive stands: add "node_import which from <file>;" here or in an enclosing block, in .*nginx\\.conf:\\d+'));
     });
 
+    it('warns, and still succeeds, when a function assigns a variable of the module (njs would keep it per session)', async () => {
+        const result = await check({
+            stream: (ports) => `
+    node_import mqtt from mqtt.js;
+    node_import counter from counter.ts;
+    server { listen 127.0.0.1:${ports[0]}; node_preread mqtt.preread; node_set $client_id mqtt.clientId; return $client_id; }`,
+            files: {
+                // the sticky-session pattern of njs's MQTT example: fine in njs, shared by all sessions here
+                'conf/mqtt.js': [
+                    'var client_id;',
+                    'function preread(s) {',
+                    '    s.on("upload", function (data) {',
+                    '        client_id = data.slice(2);',
+                    '        s.done();',
+                    '    });',
+                    '}',
+                    'function clientId(s) { return client_id; }',
+                    'export default { preread, clientId };',
+                ].join('\n'),
+                'conf/counter.ts': 'let seen: number = 0;\nexport function count(s: unknown): string {\n    seen++;\n    return String(seen);\n}\n',
+            },
+        });
+        assert.equal(result.ok, true, result.output);
+        assert.match(result.output, new RegExp(`\\[warn\\] \\d+#\\d+: ${result.prefix}/conf/mqtt\\.js:4: a function assigns "client_id", ` +
+            'a variable of the module \\(declared at line 1\\); ngx-node loads a module once per worker and all its requests and ' +
+            'sessions share that variable \\(njs gives each a fresh copy\\): keep per-request state on r or s, in r.variables or ' +
+            's.variables, or in a WeakMap keyed by r or s .*; node_import "mqtt" in .*nginx\\.conf:\\d+'));
+        assert.match(result.output, new RegExp(`\\[warn\\] .*${result.prefix}/conf/counter\\.ts:3: a function assigns "seen", a variable of the module \\(declared at line 1\\)`));
+        assert.match(result.output, /test is successful/);
+    });
+
+    it('does not warn about a module whose functions keep their state on the session', async () => {
+        const result = await check({
+            stream: (ports) => `
+    node_import mqtt from mqtt.js;
+    node_var $client_id_seen;
+    server { listen 127.0.0.1:${ports[0]}; node_preread mqtt.preread; node_set $client_id mqtt.clientId; return $client_id; }`,
+            files: {
+                'conf/mqtt.js': [
+                    'const clientIds = new WeakMap();',
+                    'let ready = false;',
+                    'ready = true;',
+                    '(async () => { ready = await Promise.resolve(true); })();',
+                    'function preread(s) {',
+                    '    s.on("upload", function (data) {',
+                    '        let client_id = data.slice(2);',
+                    '        client_id = client_id.trim();',
+                    '        clientIds.set(s, client_id);',
+                    '        s.variables.client_id_seen = client_id;',
+                    '        s.done();',
+                    '    });',
+                    '}',
+                    'function clientId(s) { var ready = clientIds.get(s); return ready; }',
+                    'export default { preread, clientId };',
+                ].join('\n'),
+            },
+        });
+        assert.equal(result.ok, true, result.output);
+        assert.doesNotMatch(result.output, /\[warn\]/);
+    });
+
     it('imports per stream server', async () => {
         const result = await check({
             streamPorts: 2,
