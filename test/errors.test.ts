@@ -223,6 +223,16 @@ describe('nginx -t reports a broken configuration', () => {
         assert.doesNotMatch(result.output, /\[warn\]/);
     });
 
+    it('refuses a variable node_set gives in two blocks where its module is another file', async () => {
+        const result = await check({
+            server: `
+        location /a { node_import which from ${fixture('modules/scoped/which-a.mjs')}; node_set $which which.which; }
+        location /b { node_import which from ${fixture('modules/scoped/which-b.mjs')}; node_set $which which.which; }`,
+        });
+        assert.equal(result.ok, false);
+        assert.match(result.output, /node_set "which.which" in .*nginx\.conf:\d+ and in .*nginx\.conf:\d+ set the same variable, but the module is ".*which-a\.mjs" in the first and ".*which-b\.mjs" in the second; a variable has one function: give one of them another variable/);
+    });
+
     it('imports per stream server', async () => {
         const result = await check({
             streamPorts: 2,

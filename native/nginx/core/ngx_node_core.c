@@ -29,7 +29,8 @@ typedef enum {
 
 
 static ngx_int_t ngx_node_valid_name(ngx_str_t *name, ngx_uint_t dotted);
-static void ngx_node_conf_resolve_imports(ngx_node_conf_t *ncf);
+static ngx_int_t ngx_node_conf_resolve_imports(ngx_cycle_t *cycle,
+    ngx_node_conf_t *ncf);
 static char *ngx_node_cpu_timeout(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
@@ -235,9 +236,9 @@ ngx_node_init_conf(ngx_cycle_t *cycle, void *conf)
         return NGX_CONF_OK;
     }
 
-    ngx_node_conf_resolve_imports(ncf);
-
-    if (ngx_node_check(cycle, ncf) != NGX_OK) {
+    if (ngx_node_conf_resolve_imports(cycle, ncf) != NGX_OK
+        || ngx_node_check(cycle, ncf) != NGX_OK)
+    {
         return NGX_CONF_ERROR;
     }
 
@@ -515,6 +516,7 @@ ngx_node_conf_handler(ngx_conf_t *cf, ngx_node_scope_t *scope, ngx_uint_t arg)
     h->directive = value[0];
     h->scope = scope;
     h->import = -1;
+    h->same_variable = -1;
     /* NGX_STREAM_MODULE, which the core does not include */
     h->stream = cf->module_type == 0x4d525453;
     ngx_node_conf_where(cf, &h->file, &h->line);
@@ -534,17 +536,18 @@ ngx_node_conf_merge_scope(ngx_node_scope_t *scope, ngx_node_scope_t *parent)
  * Once the whole configuration is read (blocks are linked): the import each handler's
  * module name means where the handler stands, found in its block, then in the enclosing
  * ones; a name imported in an inner block hides the same name of an outer one. A name no
- * import gives keeps -1: the checker says so, naming the blocks that do import it.
+ * import gives keeps -1: the checker says so, naming the blocks that do import it. A
+ * variable has one function: node_set of it in several blocks must mean the same file.
  */
-static void
-ngx_node_conf_resolve_imports(ngx_node_conf_t *ncf)
+static ngx_int_t
+ngx_node_conf_resolve_imports(ngx_cycle_t *cycle, ngx_node_conf_t *ncf)
 {
     u_char              *dot;
     ngx_str_t            module;
     ngx_uint_t           i, k;
     ngx_node_scope_t    *scope;
-    ngx_node_import_t   *imp;
-    ngx_node_handler_t  *h;
+    ngx_node_import_t   *imp, *mine, *theirs;
+    ngx_node_handler_t  *h, *previous;
 
     h = ncf->handlers.elts;
     imp = ncf->imports.elts;
@@ -569,6 +572,41 @@ ngx_node_conf_resolve_imports(ngx_node_conf_t *ncf)
             }
         }
     }
+
+    for (i = 0; i < ncf->handlers.nelts; i++) {
+        if (h[i].same_variable == -1) {
+            continue;
+        }
+
+        previous = &h[h[i].same_variable];
+
+        if (h[i].import == -1 || previous->import == -1
+            || h[i].import == previous->import)
+        {
+            continue;
+        }
+
+        mine = &imp[h[i].import];
+        theirs = &imp[previous->import];
+
+        if (mine->path.len == theirs->path.len
+            && ngx_strncmp(mine->path.data, theirs->path.data, mine->path.len)
+               == 0)
+        {
+            continue;
+        }
+
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "%V \"%V\" in %V:%ui and in %V:%ui set the same "
+                      "variable, but the module is \"%V\" in the first and "
+                      "\"%V\" in the second; a variable has one function: "
+                      "give one of them another variable", &h[i].directive,
+                      &h[i].name, &previous->file, previous->line, &h[i].file,
+                      h[i].line, &theirs->path, &mine->path);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -591,8 +629,8 @@ ngx_node_conf_variable_name(ngx_conf_t *cf, ngx_str_t *value, ngx_str_t *name)
 
 /* a variable node_set gives a value again: only with the same handler */
 ngx_int_t
-ngx_node_conf_same_handler(ngx_conf_t *cf, ngx_uint_t handler,
-    ngx_str_t *variable, ngx_str_t *name)
+ngx_node_conf_same_handler(ngx_conf_t *cf, ngx_uint_t previous,
+    ngx_uint_t handler, ngx_str_t *variable)
 {
     ngx_node_conf_t     *ncf;
     ngx_node_handler_t  *h;
@@ -600,16 +638,19 @@ ngx_node_conf_same_handler(ngx_conf_t *cf, ngx_uint_t handler,
     ncf = ngx_node_conf(cf);
     h = ncf->handlers.elts;
 
-    if (h[handler].name.len == name->len
-        && ngx_strncmp(h[handler].name.data, name->data, name->len) == 0)
+    if (h[previous].name.len == h[handler].name.len
+        && ngx_strncmp(h[previous].name.data, h[handler].name.data,
+                       h[handler].name.len)
+           == 0)
     {
+        h[handler].same_variable = previous;
         return NGX_OK;
     }
 
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                        "variable \"%V\" is already set by \"%V\" in %V:%ui",
-                       variable, &h[handler].name, &h[handler].file,
-                       h[handler].line);
+                       variable, &h[previous].name, &h[previous].file,
+                       h[previous].line);
 
     return NGX_ERROR;
 }

@@ -49,6 +49,8 @@ typedef struct {
     ngx_int_t          import;     /* the node_import its module name means there (an
                                       index of imports), -1: none; see
                                       ngx_node_conf_resolve_imports() */
+    ngx_int_t          same_variable;  /* node_set of a variable an earlier node_set
+                                          gives: that one's number; else -1 */
     unsigned           stream:1;   /* in stream{}, else in http{} */
 } ngx_node_handler_t;
 
@@ -96,9 +98,10 @@ void ngx_node_conf_merge_scope(ngx_node_scope_t *scope,
 /* "$name" of node_set and node_var: the name */
 ngx_int_t ngx_node_conf_variable_name(ngx_conf_t *cf, ngx_str_t *value,
     ngx_str_t *name);
-/* node_set gives $variable a value again: NGX_OK if with the same handler name */
-ngx_int_t ngx_node_conf_same_handler(ngx_conf_t *cf, ngx_uint_t handler,
-    ngx_str_t *variable, ngx_str_t *name);
+/* node_set gives $variable a value again (handler after previous): NGX_OK if with the same
+ * handler name, which must then mean the same file (checked once imports are resolved) */
+ngx_int_t ngx_node_conf_same_handler(ngx_conf_t *cf, ngx_uint_t previous,
+    ngx_uint_t handler, ngx_str_t *variable);
 
 /* builds the runtime's configuration document (JSON) */
 ngx_int_t ngx_node_conf_json(ngx_cycle_t *cycle, ngx_node_conf_t *ncf,

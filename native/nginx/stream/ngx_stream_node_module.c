@@ -378,7 +378,7 @@ ngx_stream_node_set(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     if (v->get_handler == ngx_stream_node_variable
-        && ngx_node_conf_same_handler(cf, v->data, &value[1], &value[2])
+        && ngx_node_conf_same_handler(cf, v->data, handler, &value[1])
            != NGX_OK)
     {
         return NGX_CONF_ERROR;
