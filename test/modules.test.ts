@@ -19,6 +19,17 @@ function sign(claims: { iss: string; aud: string; sub: string }, expiresIn: stri
         .setSubject(claims.sub).setIssuedAt().setExpirationTime(expiresIn).sign(secret);
 }
 
+/** One test per [path, answer]: the nginx (once started) answers 200 with that body. */
+function itServes(server: () => Nginx, cases: [string, string][]): void {
+    for (const [path, expected] of cases) {
+        it(`serves ${path}`, async () => {
+            const reply = await request(server().url(path));
+            assert.equal(reply.status, 200, reply.text);
+            assert.equal(reply.text, expected);
+        });
+    }
+}
+
 describe('modules', () => {
     let nginx: Nginx;
     let upstream: Server;
@@ -75,7 +86,7 @@ describe('modules', () => {
         assert.deepEqual(troubles, []);
     });
 
-    const cases: [string, string][] = [
+    itServes(() => nginx, [
         ['/named', 'named hello\n'],
         ['/default', 'default hello\n'],
         ['/cjs', 'cjs hello function\n'],
@@ -87,14 +98,7 @@ describe('modules', () => {
         ['/node-path', 'found via node_path\n'],
         ['/package', 'fixture-pkg from node_path\n'],
         ['/bare', 'esm-lib.js from node_path; common-lib.js from node_path\n'],
-    ];
-    for (const [path, expected] of cases) {
-        it(`serves ${path}`, async () => {
-            const reply = await request(nginx.url(path));
-            assert.equal(reply.status, 200, reply.text);
-            assert.equal(reply.text, expected);
-        });
-    }
+    ]);
 
     it('verifies a JWT with jose, an npm package', async () => {
         const good = await sign({ iss: 'ngx-node-tests', aud: 'api', sub: 'alice' }, '5m');
@@ -161,21 +165,14 @@ describe('node_import per block, handler names of any depth', () => {
         assert.deepEqual(troubles, []);
     });
 
-    const cases: [string, string][] = [
+    itServes(() => nginx, [
         ['/outer', 'a at /outer\n'],
         ['/inner', 'b at /inner\n'],
         ['/inner/deeper', 'b at /inner/deeper\n'],
         ['/sibling', 'b at /sibling\n'],
         ['/routes', 'routes.admin.show, this is admin\n'],
         ['/tools', 'tools.greet, this is tools\n'],
-    ];
-    for (const [path, expected] of cases) {
-        it(`serves ${path}`, async () => {
-            const reply = await request(nginx.url(path));
-            assert.equal(reply.status, 200, reply.text);
-            assert.equal(reply.text, expected);
-        });
-    }
+    ]);
 
     it('loads a file imported under two names in two blocks once: one module instance', async () => {
         const first = (await request(nginx.url('/first'))).text;
