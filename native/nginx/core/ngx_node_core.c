@@ -502,8 +502,9 @@ ngx_node_conf_handler(ngx_conf_t *cf, ngx_node_scope_t *scope, ngx_uint_t arg)
     if (ngx_node_valid_name(&value[arg], 1) != NGX_OK) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid handler \"%V\": name it "
-                           "\"module.function\" (or \"module.object.function\"), "
-                           "the module as node_import names it", &value[arg]);
+                           "\"module.function\" (or "
+                           "\"module.object.function\"), the module as "
+                           "node_import names it", &value[arg]);
         return NGX_ERROR;
     }
 

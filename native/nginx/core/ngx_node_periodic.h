@@ -54,8 +54,8 @@ struct ngx_node_periodic_s {
 
 /* node_periodic module.fn [interval=t] [jitter=t] [worker_affinity=all|mask]; conf is the
  * protocol's conf ctx of the block, scope the block's node_import scope */
-char *ngx_node_conf_periodic(ngx_conf_t *cf, void *conf, ngx_node_scope_t *scope,
-    const ngx_node_periodic_protocol_t *protocol);
+char *ngx_node_conf_periodic(ngx_conf_t *cf, void *conf,
+    ngx_node_scope_t *scope, const ngx_node_periodic_protocol_t *protocol);
 
 /* in a worker, once Node runs: arms this worker's periodics */
 void ngx_node_periodic_start(ngx_cycle_t *cycle, ngx_array_t *periodics);
