@@ -36,7 +36,6 @@ export class ConfigurationError extends Error {}
  */
 export function addSearchPaths(paths: string[]): void {
     if (paths.length === 0) return;
-    resolveBareImportsIn(paths);
     const searched = paths.flatMap((dir) => [join(dir, 'node_modules'), dir]);
     process.env.NODE_PATH = [...searched, process.env.NODE_PATH].filter(Boolean).join(':');
     (Module as unknown as { _initPaths(): void })._initPaths();
@@ -155,6 +154,8 @@ export async function loadModules(conf: RuntimeConf, locate?: SyntaxErrorLocator
     const errors: string[] = [];
     const namespaces = new Map<string, Namespace | undefined>();
     addSearchPaths(conf.paths);
+    // when the worker starts, not in a call from Lua code (resty.node): what they load does not need it
+    if (conf.paths.length > 0 && conf.imports.length > 0) resolveBareImportsIn(conf.paths);
     for (const [index, imp] of conf.imports.entries()) {
         let file: string;
         try {

@@ -2,10 +2,11 @@
  * Importing a node_import file. TypeScript loads with no build step: CommonJS TypeScript
  * (.cts, or .ts outside a "type": "module" package) through a require hook on this thread;
  * ES-module TypeScript (.mts, .ts in a "type": "module" package), and .js files with
- * import/export where Node would expect CommonJS (njs modules), through module hooks. With
- * node_path directories, the hooks also serve ES modules' bare imports of files there
- * (module-hooks.ts). They are registered only when the first file that needs them comes:
- * on Node 18 they run on a thread of their own, costing ~60 ms and ~10 MB once per worker.
+ * import/export where Node would expect CommonJS (njs modules), through module hooks,
+ * registered only when the first such file comes: on Node 18 they run on a thread of their
+ * own, costing ~60 ms and ~10 MB once per worker. With node_path directories, the hooks also
+ * serve bare imports of files there (module-hooks.ts): then they are registered before the
+ * node_import files load, as the worker starts.
  */
 import { readFileSync } from 'node:fs';
 import Module from 'node:module';
@@ -25,11 +26,6 @@ let requireHookInstalled = false;
 let moduleHooksRegistered = false;
 const hooksData: HooksData = { bareImportDirectories: [] };
 
-/** node_path directories: an ES module's `import m from 'lib.js'` finds lib.js in them. */
-export function resolveBareImportsIn(directories: string[]): void {
-    hooksData.bareImportDirectories = directories;
-}
-
 function installRequireHook(): void {
     if (requireHookInstalled) return;
     const compile = (module: NodeJS.Module, filename: string) => {
@@ -47,10 +43,19 @@ function registerModuleHooks(): void {
         register?: (specifier: string, parent: string, options: { data: HooksData }) => void;
     }).register;
     if (typeof register !== 'function') {
-        throw new Error('TypeScript and njs-style ES modules need module.register() (Node 18.19 or later)');
+        throw new Error('TypeScript, njs-style ES modules and node_path need module.register() (Node 18.19 or later)');
     }
     register(pathToFileURL(join(__dirname, 'module-hooks.js')).href, pathToFileURL(__filename).href, { data: hooksData });
     moduleHooksRegistered = true;
+}
+
+/**
+ * node_path directories: an ES module's `import m from 'lib.js'` finds lib.js in them. Called
+ * before any module is imported: the hooks get the directories when they are registered.
+ */
+export function resolveBareImportsIn(directories: string[]): void {
+    hooksData.bareImportDirectories = directories;
+    registerModuleHooks();
 }
 
 async function importCommonTypeScript(file: string): Promise<Namespace> {
@@ -72,10 +77,11 @@ export function importFile(file: string, fresh?: number): Promise<Namespace> {
         delete require.cache[file];
     }
     if (isTypeScript(file) && packageFormat(file) === 'commonjs') return importCommonTypeScript(file);
-    const njsStyle = file.endsWith('.js') && packageFormat(file) === 'commonjs' && hasModuleSyntax(readFileSync(file, 'utf8'), file);
-    const esModule = njsStyle || /\.m[jt]s$/.test(file) || (/\.[jt]s$/.test(file) && packageFormat(file) === 'module');
-    if (isTypeScript(file) || njsStyle) installRequireHook();
-    if (isTypeScript(file) || njsStyle || (esModule && hooksData.bareImportDirectories.length > 0)) registerModuleHooks();
+    if (isTypeScript(file) || (file.endsWith('.js') && packageFormat(file) === 'commonjs' &&
+        hasModuleSyntax(readFileSync(file, 'utf8'), file))) {
+        installRequireHook();
+        registerModuleHooks();
+    }
     const url = pathToFileURL(file).href + (fresh === undefined ? '' : `?ngx-node-reload=${fresh}`);
     return import(url) as Promise<Namespace>;
 }
