@@ -5,7 +5,7 @@
  * `node_read_request_body on;` (docs/njs-compat.md: njs reads the body before js_content).
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 
 import { Reply, request } from './harness/http';
@@ -45,11 +45,12 @@ describe('njs compatibility', () => {
             res.setHeader('Content-Type', 'text/plain');
             res.end(req.url === '/data' ? 'DATA from the backend' : 'UPSTREAM BODY IN CAPITALS');
         });
-        const script = readFileSync(fixture('njs-compat/compat.js'), 'utf8');
+        const scripts = Object.fromEntries(readdirSync(fixture('njs-compat')).filter((name) => name.endsWith('.js'))
+            .map((name) => [`conf/njs-compat/${name}`, readFileSync(fixture(`njs-compat/${name}`), 'utf8')]));
         for (const engine of ['njs', 'node'] as const) {
             servers[engine] = await Nginx.start({
                 conf: (port) => compatConf(engine, port, backend.port),
-                files: { 'conf/njs-compat/compat.js': script },
+                files: scripts,
             });
         }
     });
@@ -93,6 +94,11 @@ describe('njs compatibility', () => {
         ['ngx and r logging', '/logs'],
         ['an error status with error_page', '/not-found'],
         ['header and body filters on a proxied response', '/filtered/page'],
+        ['a handler named module.object.function', '/nested'],
+        ['js_import per block: one name, another file in each location', '/scoped/a'],
+        ['js_import per block: the other location; a bare import found in js_path', '/scoped/b'],
+        ['js_import per block: a nested location sees its block\'s import', '/scoped/outer/inner'],
+        ['js_import per block: a nested location sees the http level\'s import', '/scoped/outer/main'],
     ];
 
     for (const [what, path, options] of cases) {

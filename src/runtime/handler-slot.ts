@@ -25,9 +25,9 @@ export class HandlerSlot {
     }
 
     /**
-     * Calls the handler with its `this` (the default export it is a method of). With metrics,
-     * it counts the call; its latency lasts until it returns, or until the promise it returned
-     * settles, and an exception or a rejection counts as an error.
+     * Calls the handler with its `this` (the default export or the object it is a method
+     * of). With metrics, it counts the call; its latency lasts until it returns, or until the
+     * promise it returned settles, and an exception or a rejection counts as an error.
      */
     call(...args: unknown[]): unknown {
         const stats = this.stats;

@@ -51,6 +51,7 @@ typedef struct {
     size_t                filter_buffer_size;
     ngx_msec_t            timeout;
     ngx_array_t          *sets;        /* ngx_http_node_var_t: node_set here and above */
+    ngx_node_scope_t      scope;       /* where this block's node_import names are seen */
 } ngx_http_node_loc_conf_t;
 
 
