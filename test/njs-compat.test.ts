@@ -106,7 +106,9 @@ describe('njs compatibility', () => {
     it('logs the same lines', async () => {
         for (const engine of ['njs', 'node'] as const) {
             const log = servers[engine]!.errorLog();
-            for (const line of [/\[info\] .*compat info/, /\[warn\] .*compat warn/, /\[error\] .*compat error/, /\[error\] .*compat ngx\.log/]) {
+            // both write what a script logs as "js: ..." (the connection's number before it)
+            for (const line of [/\[info\] \d+#\d+: \*\d+ js: compat info/, /\[warn\] \d+#\d+: \*\d+ js: compat warn/,
+                /\[error\] \d+#\d+: \*\d+ js: compat error/, /\[error\] \d+#\d+: (\*\d+ )?js: compat ngx\.log/]) {
                 assert.match(log, line, `${engine}: ${line}`);
             }
         }

@@ -169,9 +169,12 @@ describe('the r object', () => {
         await nginx.waitForLog(/\[error\] .*log-line-error/);
         await nginx.waitForLog(/\[error\] .*ngx-log-err/);
         await nginx.waitForLog(/\[warn\] .*\{ structured: true \}/);
-        await nginx.waitForLog(/\[info\] .*console-log-5/);
-        await nginx.waitForLog(/\[warn\] .*console-warn/);
-        await nginx.waitForLog(/\[error\] .*console-error/);
+        // what a script writes starts with "js: ", as in njs's error log
+        await nginx.waitForLog(/\[info\] \d+#\d+: \*\d+ js: log-line-info/);
+        await nginx.waitForLog(/\[error\] \d+#\d+: js: ngx-log-err/);
+        await nginx.waitForLog(/\[info\] \d+#\d+: js: console-log-5\n/);
+        await nginx.waitForLog(/\[warn\] \d+#\d+: js: console-warn\n/);
+        await nginx.waitForLog(/\[error\] \d+#\d+: js: console-error\n/);
     });
 
     it('reads the request body as text, JSON and bytes', async () => {

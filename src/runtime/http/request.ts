@@ -6,7 +6,7 @@ import type {
     NginxSendBufferOptions, NginxSubrequestOptions, NginxVariables,
 } from '../../api';
 import { HTTP_OP, native } from '../binding';
-import { LogLevel, logWorker, toLogMessage } from '../log';
+import { LogLevel, logWorker, scriptLine, toLogMessage } from '../log';
 import { awaitHost } from '../pending';
 import { abandoned } from './abandoned';
 import { rawVariablesView, variablesView } from '../variables';
@@ -323,15 +323,15 @@ export class HttpRequest implements NginxHTTPRequest {
     }
 
     log(message: unknown): void {
-        this.logAt(LogLevel.INFO, message);
+        this.logAt(LogLevel.INFO, scriptLine(message));
     }
 
     warn(message: unknown): void {
-        this.logAt(LogLevel.WARN, message);
+        this.logAt(LogLevel.WARN, scriptLine(message));
     }
 
     error(message: unknown): void {
-        this.logAt(LogLevel.ERR, message);
+        this.logAt(LogLevel.ERR, scriptLine(message));
     }
 }
 
