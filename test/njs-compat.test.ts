@@ -65,7 +65,8 @@ describe('njs compatibility', () => {
     /** The answer without what differs by nature (the port in Host). */
     function normalised(reply: Reply, engine: 'njs' | 'node'): string {
         const port = String(servers[engine]?.port);
-        const headers = ['content-type', 'x-filtered', 'set-cookie', 'location']
+        const headers = ['content-type', 'x-filtered', 'set-cookie', 'location', 'x-arr', 'x-empty', 'x-gone',
+            'x-def', 'x-def-full', 'x-late', 'x-number']
             .map((name) => `${name}: ${JSON.stringify(reply.headers[name])}`)
             .join('\n');
         return `${reply.status}\n${headers}\n${reply.text}`.replaceAll(port, 'PORT');
@@ -93,6 +94,14 @@ describe('njs compatibility', () => {
         ['ngx and r logging', '/logs'],
         ['an error status with error_page', '/not-found'],
         ['header and body filters on a proxied response', '/filtered/page'],
+        ['response headers: arrays with empty elements, empty values, Object.defineProperty, order', '/headers-out'],
+        ['repeated request headers: the single-valued ones give the first', '/headers-in', { headers: {
+            ETag: ['"e1"', '"e2"'], 'User-Agent': ['u1', 'u2'], Referer: ['http://r1/', 'http://r2/'],
+            From: ['f1@example.test', 'f2@example.test'], 'Content-Type': ['text/one', 'text/two'],
+            'Max-Forwards': ['1', '2'], 'Proxy-Authorization': ['Basic YTpi', 'Basic Yzpk'],
+            'X-Dup': ['d1', 'd2'], Accept: ['a/1', 'a/2'], Range: ['bytes=1-2', 'bytes=3-4'], Via: ['v1', 'v2'],
+            Cookie: ['c1=1', 'c2=2'],
+        } }],
     ];
 
     for (const [what, path, options] of cases) {

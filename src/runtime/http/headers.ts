@@ -2,11 +2,16 @@
 import type { NginxHeadersIn, NginxHeadersOut } from '../../api';
 import { descriptor } from '../variables';
 
-/** Incoming headers that may appear once: a repeat is ignored, as nginx itself does. */
+/**
+ * Incoming headers r.headersIn gives the first value of, as njs does (Content-Type, ETag,
+ * From, Max-Forwards, Referer, Proxy-Authorization, User-Agent), and those nginx refuses to
+ * see twice (a request repeating them gets 400 before any handler runs). Other repeated
+ * headers are joined.
+ */
 const singleValued = new Set([
-    'host', 'content-length', 'content-type', 'user-agent', 'authorization', 'referer', 'from',
-    'if-modified-since', 'if-unmodified-since', 'if-range', 'max-forwards', 'proxy-authorization',
-    'range', 'transfer-encoding', 'expect', 'upgrade', 'date', 'connection',
+    'content-type', 'etag', 'from', 'max-forwards', 'referer', 'proxy-authorization', 'user-agent',
+    'host', 'content-length', 'content-range', 'transfer-encoding', 'if-modified-since',
+    'if-unmodified-since', 'if-match', 'if-none-match', 'if-range', 'expect', 'authorization',
 ]);
 
 /**
@@ -54,15 +59,34 @@ export interface HeadersOutAccess {
     names(): string[];
 }
 
+/**
+ * The values an assignment gives a header, as njs takes them: `undefined`, `null` and `''`
+ * (alone or as elements of an array) add nothing, so assigning one of them removes the header.
+ */
 function headerValues(name: string, value: unknown): string[] {
-    if (value === undefined || value === null) return [];
-    const list = Array.isArray(value) ? value : [value];
-    return list.map((item) => {
+    const list: unknown[] = Array.isArray(value) ? value : [value];
+    const values: string[] = [];
+    for (const item of list) {
+        if (item === undefined || item === null || item === '') continue;
         if (typeof item !== 'string' && typeof item !== 'number') {
-            throw new TypeError(`r.headersOut["${name}"]: a header value is a string or a number`);
+            throw new TypeError(`r.headersOut["${name}"]: a header value is a string or a number ` +
+                `(or an array of them), not ${typeof item}`);
         }
-        return String(item);
-    });
+        values.push(String(item));
+    }
+    return values;
+}
+
+/** Object.defineProperty(r.headersOut, name, { value }) is an assignment, as in njs. */
+function checkDefinable(name: string, wanted: PropertyDescriptor): void {
+    if (wanted.get !== undefined || wanted.set !== undefined) {
+        throw new TypeError(`Object.defineProperty(r.headersOut, "${name}"): a header is defined ` +
+            'with a value, not a getter or setter');
+    }
+    if (wanted.configurable === false) {
+        throw new TypeError(`Object.defineProperty(r.headersOut, "${name}"): headers stay ` +
+            'configurable (they can be changed and removed); leave out configurable: false');
+    }
 }
 
 export function headersOutView(access: HeadersOutAccess): NginxHeadersOut {
@@ -80,6 +104,13 @@ export function headersOutView(access: HeadersOutAccess): NginxHeadersOut {
             const header = name(key);
             if (header === undefined) return false;
             access.set(header, headerValues(header, value));
+            return true;
+        },
+        defineProperty: (_target, key, wanted) => {
+            const header = name(key);
+            if (header === undefined) return false;
+            checkDefinable(header, wanted);
+            if ('value' in wanted) access.set(header, headerValues(header, wanted.value));
             return true;
         },
         deleteProperty: (_target, key) => {
