@@ -102,6 +102,7 @@ describe('njs compatibility', () => {
             'X-Dup': ['d1', 'd2'], Accept: ['a/1', 'a/2'], Range: ['bytes=1-2', 'bytes=3-4'], Via: ['v1', 'v2'],
             Cookie: ['c1=1', 'c2=2'],
         } }],
+        ['r.toString(), the crypto global (WebCrypto), a js_var without a value', '/objects'],
     ];
 
     for (const [what, path, options] of cases) {

@@ -14,6 +14,7 @@ import { loadModules } from './loader';
 import { WorkerMetrics } from './metrics';
 import { installNgx } from './ngx';
 import { loadPreloads } from './preload';
+import { installWebCrypto } from './web-crypto';
 
 /** `ngx-node --check file` prints the place of a syntax error first: `/path/file.mjs:2`. */
 function locateSyntaxError(file: string): string | undefined {
@@ -24,6 +25,7 @@ function locateSyntaxError(file: string): string | undefined {
 
 async function check(confFile: string, reportFile: string): Promise<number> {
     const conf = parseConf(readFileSync(confFile, 'utf8'));
+    installWebCrypto();
     installNgx(conf, new WorkerMetrics(conf).api);
     const preloadErrors = loadPreloads(conf);
     const loaded = await loadModules(conf, locateSyntaxError);

@@ -92,6 +92,19 @@ export class HttpRequest implements NginxHTTPRequest {
         native(this.handle, HTTP_OP.done, outcome);
     }
 
+    get [Symbol.toStringTag](): string {
+        return 'Request';
+    }
+
+    /** JSON.stringify(r) shows what njs shows: the request's data, not the object's workings. */
+    toJSON(): Record<string, unknown> {
+        return {
+            status: this.status, args: this.args, internal: this.internal, headersOut: this.headersOut,
+            httpVersion: this.httpVersion, remoteAddress: this.remoteAddress, method: this.method,
+            requestText: this.requestText, responseText: this.responseText, uri: this.uri, headersIn: this.headersIn,
+        };
+    }
+
     get method(): string {
         return native(this.handle, HTTP_OP.method) as string;
     }
@@ -307,11 +320,20 @@ export class HttpRequest implements NginxHTTPRequest {
         return new Response(body, { headers: { 'content-type': type } }).formData();
     }
 
-    /** The body once read (or read before the handler with node_read_request_body on). */
-    get requestBuffer(): Buffer | undefined {
+    /** The body if it was read (empty if there is none), else undefined. */
+    private get bodyIfRead(): Buffer | undefined {
         const lazy = this.lazy;
         lazy.body ??= native(this.handle, HTTP_OP.requestBody) as Buffer | undefined;
         return lazy.body;
+    }
+
+    /**
+     * The body once read (or read before the handler with node_read_request_body on);
+     * undefined for an empty body, as in njs.
+     */
+    get requestBuffer(): Buffer | undefined {
+        const body = this.bodyIfRead;
+        return body?.length ? body : undefined;
     }
 
     get requestText(): string | undefined {
