@@ -66,7 +66,7 @@ describe('njs compatibility', () => {
     function normalised(reply: Reply, engine: 'njs' | 'node'): string {
         const port = String(servers[engine]?.port);
         const headers = ['content-type', 'x-filtered', 'set-cookie', 'location', 'x-arr', 'x-empty', 'x-gone',
-            'x-def', 'x-def-full', 'x-late', 'x-number']
+            'x-def', 'x-def-full', 'x-late', 'x-number', 'x-from-parent']
             .map((name) => `${name}: ${JSON.stringify(reply.headers[name])}`)
             .join('\n');
         return `${reply.status}\n${headers}\n${reply.text}`.replaceAll(port, 'PORT');
@@ -103,6 +103,10 @@ describe('njs compatibility', () => {
             Cookie: ['c1=1', 'c2=2'],
         } }],
         ['r.toString(), the crypto global (WebCrypto), a js_var without a value', '/objects'],
+        ['the parent responds from a subrequest callback (reply.parent is r)', '/parent-responds'],
+        ['the parent sends in parts from a subrequest callback', '/parent-sends'],
+        ['a subrequest made from a timer', '/from-timer'],
+        ['JSON.stringify() of a subrequest reply', '/reply-json'],
     ];
 
     for (const [what, path, options] of cases) {

@@ -97,6 +97,7 @@ typedef struct {
     ngx_int_t             phase;       /* ngx_http_node_phase_e, if a phase handler */
     ngx_event_t           timeout;     /* node_timeout, while suspended */
     ngx_event_t           resume;      /* posted when the handler is done */
+    ngx_event_t           start_subrequests;  /* made outside a call */
     unsigned              in_call:1;   /* inside the synchronous dispatch */
     unsigned              suspended:1;
     unsigned              done:1;

@@ -82,6 +82,10 @@ ngx_http_node_cleanup(void *data)
         ngx_delete_posted_event(&ctx->resume);
     }
 
+    if (ctx->start_subrequests.posted) {
+        ngx_delete_posted_event(&ctx->start_subrequests);
+    }
+
     /* a buffered body filter still working when the client went away */
 
     if (ctx->filter_timeout.timer_set) {

@@ -897,6 +897,13 @@ ngx_http_node_op_internal_redirect(ngx_http_request_t *r,
         return;
     }
 
+    if (r != r->main) {
+        ngx_node_result_type_error(res, "r.internalRedirect(): not in a "
+                                        "subrequest (as in njs); answer it "
+                                        "with r.return()");
+        return;
+    }
+
     if (r->header_sent) {
         ngx_node_result_fail(res, "r.internalRedirect(): the header was "
                                   "already sent");

@@ -43,6 +43,16 @@ interface RequestViews {
 
 type ReplyCallback = (reply: NginxHTTPRequest) => void;
 
+/**
+ * The r of the handlers that made subrequests, by handle: a reply's `parent` is that very
+ * object, as in njs, so that responding through it ends the handler's request. Weak: the
+ * request's `r` must still become unreachable when nothing else refers to it.
+ */
+const parents = new Map<number, WeakRef<HttpRequest>>();
+const parentGone = new FinalizationRegistry<number>((handle) => {
+    if (parents.get(handle)?.deref() === undefined) parents.delete(handle);
+});
+
 function pairs(flat: string[] | undefined): [string, string][] {
     const list: [string, string][] = [];
     for (let i = 0; flat && i + 1 < flat.length; i += 2) list.push([flat[i], flat[i + 1]]);
@@ -193,7 +203,8 @@ export class HttpRequest implements NginxHTTPRequest {
 
     get parent(): NginxHTTPRequest | undefined {
         const handle = native(this.handle, HTTP_OP.parent) as number | undefined;
-        return handle === undefined ? undefined : new HttpRequest(handle, `${this.subject} (parent request)`, false);
+        if (handle === undefined) return undefined;
+        return parents.get(handle)?.deref() ?? new HttpRequest(handle, `${this.subject} (parent request)`, false);
     }
 
     get internal(): boolean {
@@ -254,11 +265,15 @@ export class HttpRequest implements NginxHTTPRequest {
             callback = options;
             options = undefined;
         }
-        const opts: NginxSubrequestOptions = typeof options === 'string' ? { args: options } : options ?? {};
+        const opts = subrequestOptions(uri, options, callback);
         const body = opts.body === undefined ? undefined : toBody(opts.body);
         if (opts.detached) {
             native(this.handle, HTTP_OP.subrequest, uri, opts.args, opts.method, body, true);
             return;
+        }
+        if (parents.get(this.handle)?.deref() !== this) {
+            parents.set(this.handle, new WeakRef(this));
+            parentGone.register(this, this.handle);
         }
         const reply = awaitHost((token) => native(this.handle, HTTP_OP.subrequest, uri, opts.args, opts.method, body, false, token))
             .then((handle) => new HttpRequest(handle as number, `subrequest "${uri}" of ${this.subject}`, false));
@@ -362,6 +377,28 @@ function checkStatus(status: unknown): number {
         throw new RangeError(`HTTP status must be an integer from 0 to 999 (got ${String(status)})`);
     }
     return status;
+}
+
+/** r.subrequest()'s arguments, checked as njs checks them (a TypeError, thrown at once). */
+function subrequestOptions(uri: unknown, options: unknown, callback: unknown): NginxSubrequestOptions {
+    if (typeof uri !== 'string' || uri === '') {
+        throw new TypeError('r.subrequest(uri): uri is a non-empty string ("/path?args")');
+    }
+    if (callback !== undefined && typeof callback !== 'function') {
+        throw new TypeError(`r.subrequest(${JSON.stringify(uri)}, options, callback): callback is not a function`);
+    }
+    if (options === undefined || options === null) return {};
+    if (typeof options === 'string') return { args: options };
+    if (typeof options !== 'object') {
+        throw new TypeError(`r.subrequest(${JSON.stringify(uri)}, options): options are a query string or ` +
+            '{ args, method, body, detached }');
+    }
+    const opts = options as NginxSubrequestOptions;
+    if (opts.detached && callback !== undefined) {
+        throw new TypeError(`r.subrequest(${JSON.stringify(uri)}): detached and a callback exclude each other ` +
+            '(a detached subrequest has no reply)');
+    }
+    return opts;
 }
 
 export function toBody(data: unknown): string | Uint8Array {
