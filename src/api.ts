@@ -133,6 +133,8 @@ export interface NginxHTTPRequest {
     done(): void;
     /** In a node_set handler: the variable's value (for handlers that do not return it). */
     setReturnValue(value: string | Uint8Array | number): void;
+    /** The names of the `node_var` variables, those starting with `prefix` if given (njs 0.9.9). */
+    jsVarNames(prefix?: string): string[];
 
     /** Reads the request body (honours `client_max_body_size`); the bytes as text. */
     readRequestText(): Promise<string>;

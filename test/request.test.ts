@@ -19,6 +19,8 @@ describe('the r object', () => {
     node_set $counted_nocache main.counted nocache;
     node_set $bytes_value main.bytesValue;
     node_set $header_value main.headerValue;
+    node_var $nv_one;
+    node_var $nv_two two;
     client_body_buffer_size 1k;`,
             server: `
         location /info { node_content main.info; }
@@ -44,6 +46,8 @@ describe('the r object', () => {
         location /small { client_max_body_size 1k; node_content main.bodyRefused; }
         location /ngx { node_content main.ngxInfo; }
         location /form { node_content main.form; }
+        location ~ ^/captures/(\\w+)/(\\d+)$ { node_content main.captures; }
+        location /var-names { node_content main.varNames; }
         location /raw { node_content main.raw; }
         location /cached { add_header X-Value $counted; return 200 $counted; }
         location /nocache { add_header X-Value $counted_nocache; return 200 $counted_nocache; }
@@ -243,6 +247,16 @@ describe('the r object', () => {
         assert.equal(reply.isBuffer, true);
         assert.deepEqual(reply.rawVariable, [...Buffer.from('%FF%00a')]);
         assert.deepEqual(reply.out, [['Set-Cookie', 'x=1'], ['Set-Cookie', 'y=2'], ['X-Raw', 'raw']]);
+    });
+
+    it('gives the captures of a regular expression location as r.variables[n]', async () => {
+        const reply = JSON.parse((await request(nginx.url('/captures/word/42'))).text);
+        assert.deepEqual(reply, { whole: '/captures/word/42', first: 'word', second: '42', none: null, raw: 'word' });
+    });
+
+    it('lists the node_var variables with r.jsVarNames()', async () => {
+        const reply = JSON.parse((await request(nginx.url('/var-names'))).text);
+        assert.deepEqual(reply, { all: ['nv_one', 'nv_two'], prefixed: ['nv_two'], none: [] });
     });
 
     it('exposes ngx', async () => {

@@ -187,6 +187,9 @@ void ngx_http_node_filtered(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
 void ngx_http_node_subrequest(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
     const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res);
 
+/* ngx_http_node_module.c */
+void ngx_http_node_var_names(ngx_http_request_t *r, ngx_node_result_t *res);
+
 /* ngx_http_node_metrics.c: node_metrics */
 char *ngx_http_node_metrics(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 

@@ -557,12 +557,42 @@ ngx_http_node_op_set_status(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
 
 /* variables */
 
+/*
+ * r.variables[1]: a capture of the regular expression that matched last ($1 of a
+ * "location ~" or an "if"), as njs gives it; NGX_DECLINED if the name is not a number.
+ */
+static ngx_int_t
+ngx_http_node_capture(ngx_http_request_t *r, ngx_str_t *name,
+    ngx_str_t *value)
+{
+    ngx_int_t  n;
+
+    n = ngx_atoi(name->data, name->len);
+
+    if (n == NGX_ERROR) {
+        return NGX_DECLINED;
+    }
+
+    if (r->captures == NULL || r->captures_data == NULL
+        || (ngx_uint_t) n >= r->ncaptures / 2)
+    {
+        return NGX_ERROR;
+    }
+
+    value->data = r->captures_data + r->captures[2 * n];
+    value->len = r->captures[2 * n + 1] - r->captures[2 * n];
+
+    return NGX_OK;
+}
+
+
 /* r.variables[name], r.rawVariables[name] (also a node_periodic run's) */
 void
 ngx_http_node_variable_op(ngx_http_request_t *r, const ngx_node_value_t *args,
     unsigned nargs, ngx_node_result_t *res)
 {
-    ngx_str_t                   name;
+    ngx_int_t                   rc;
+    ngx_str_t                   name, value;
     ngx_uint_t                  key;
     ngx_node_value_t            bytes;
     ngx_http_variable_value_t  *vv;
@@ -573,16 +603,28 @@ ngx_http_node_variable_op(ngx_http_request_t *r, const ngx_node_value_t *args,
         return;
     }
 
-    vv = ngx_http_get_variable(r, &name, key);
+    rc = ngx_http_node_capture(r, &name, &value);
 
-    if (vv == NULL || vv->not_found) {
+    if (rc == NGX_ERROR) {
         return;
+    }
+
+    if (rc == NGX_DECLINED) {
+        vv = ngx_http_get_variable(r, &name, key);
+
+        if (vv == NULL || vv->not_found) {
+            return;
+        }
+
+        value.data = vv->data;
+        value.len = vv->len;
     }
 
     /* (name, true): r.rawVariables, the bytes as they are */
     bytes = (ngx_node_value_t) {
         nargs > 1 && args[1].type == NGX_NODE_BOOLEAN && args[1].number
-        ? NGX_NODE_BYTES : NGX_NODE_STRING, 0, (const char *) vv->data, vv->len
+        ? NGX_NODE_BYTES : NGX_NODE_STRING, 0, (const char *) value.data,
+        value.len
     };
 
     res->set(res, &bytes);
@@ -1365,6 +1407,14 @@ ngx_http_node_op_prefetched(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
 }
 
 
+static void
+ngx_http_node_op_var_names(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
+{
+    ngx_http_node_var_names(r, res);
+}
+
+
 static ngx_http_node_op_pt  ngx_http_node_ops[NGX_NODE_HTTP_OP_COUNT] = {
     [NGX_NODE_HTTP_OP_METHOD] = ngx_http_node_op_method,
     [NGX_NODE_HTTP_OP_URI] = ngx_http_node_op_uri,
@@ -1399,6 +1449,7 @@ static ngx_http_node_op_pt  ngx_http_node_ops[NGX_NODE_HTTP_OP_COUNT] = {
     [NGX_NODE_HTTP_OP_PARENT] = ngx_http_node_op_parent,
     [NGX_NODE_HTTP_OP_INTERNAL] = ngx_http_node_op_internal,
     [NGX_NODE_HTTP_OP_PREFETCHED] = ngx_http_node_op_prefetched,
+    [NGX_NODE_HTTP_OP_VAR_NAMES] = ngx_http_node_op_var_names,
 };
 
 

@@ -307,6 +307,14 @@ export class HttpRequest implements NginxHTTPRequest {
         this.returnValue = value;
     }
 
+    jsVarNames(prefix?: string): string[] {
+        if (prefix !== undefined && typeof prefix !== 'string') {
+            throw new TypeError('r.jsVarNames(prefix): prefix must be a string');
+        }
+        const names = native(this.handle, HTTP_OP.varNames) as string[] | undefined ?? [];
+        return prefix === undefined ? names : names.filter((name) => name.startsWith(prefix));
+    }
+
     private readBody(): Promise<Buffer> {
         const lazy = this.lazy;
         lazy.bodyRead ??= awaitHost((token) => native(this.handle, HTTP_OP.readBody, token)).then((bytes) => {
