@@ -136,7 +136,11 @@ export interface NginxHTTPRequest {
     /** The names of the `node_var` variables, those starting with `prefix` if given (njs 0.9.9). */
     jsVarNames(prefix?: string): string[];
 
-    /** Reads the request body (honours `client_max_body_size`); the bytes as text. */
+    /**
+     * Reads the request body (honours `client_max_body_size`); the bytes as text. The body is
+     * read once: later calls of any `readRequest*()` resolve from it; a call while a read is
+     * in progress throws a TypeError, as in njs.
+     */
     readRequestText(): Promise<string>;
     /** Reads the request body and parses it as JSON. */
     readRequestJSON(): Promise<unknown>;

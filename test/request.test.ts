@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { rawRequest, request } from './harness/http';
 import { Nginx } from './harness/nginx';
 import { fixture } from './harness/paths';
+import { tcpExchange } from './harness/tcp';
 
 describe('the r object', () => {
     let nginx: Nginx;
@@ -46,6 +47,13 @@ describe('the r object', () => {
         location /small { client_max_body_size 1k; node_content main.bodyRefused; }
         location /ngx { node_content main.ngxInfo; }
         location /form { node_content main.form; }
+        location /access-body {
+            client_max_body_size 100;
+            set $body_seen '';
+            node_access main.accessBody;
+            node_content main.afterAccess;
+        }
+        location /read-twice { node_content main.readTwice; }
         location ~ ^/captures/(\\w+)/(\\d+)$ { node_content main.captures; }
         location /var-names { node_content main.varNames; }
         location /raw { node_content main.raw; }
@@ -240,6 +248,42 @@ describe('the r object', () => {
             body: multipart, headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}` },
         });
         assert.deepEqual(JSON.parse(reply.text), { field: 'value', upload: 'file a.bin application/octet-stream 6' });
+    });
+
+    it('reads the body in node_access, sent slowly in pieces', async () => {
+        const head = 'POST /access-body HTTP/1.1\r\nHost: test\r\nConnection: close\r\n';
+        const sized = await tcpExchange(nginx.port, [`${head}Content-Length: 11\r\n\r\nhello`, ' wor', 'ld'], { gapMs: 300 });
+        assert.match(sized.text, /^HTTP\/1\.1 200 /);
+        assert.match(sized.text, /access read "hello world", content sees "hello world"\n$/);
+        const chunked = await tcpExchange(nginx.port, [`${head}Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n`, '6\r\n world\r\n', '0\r\n\r\n'],
+            { gapMs: 300 });
+        assert.match(chunked.text, /access read "hello world", content sees "hello world"\n$/);
+        // a client that goes away halfway: the read rejects, nginx carries on
+        const gone = await tcpExchange(nginx.port, [`${head}Content-Length: 50\r\n\r\nhello`], { endAfterMs: 300 });
+        assert.equal(gone.text, '');
+        await nginx.waitForLog(/node_access "main\.accessBody" failed[^:]*: Error: the request ended before its body was read/);
+        assert.equal((await request(nginx.url('/access-body'), { body: 'again' })).text,
+            'access read "again", content sees "again"\n');
+    });
+
+    it('answers 413 when the body node_access reads is too large', async () => {
+        const head = 'POST /access-body HTTP/1.1\r\nHost: test\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n';
+        const reply = await tcpExchange(nginx.port, [`${head}5\r\nhello\r\n`, `96\r\n${'x'.repeat(150)}\r\n0\r\n\r\n`], { gapMs: 300 });
+        assert.match(reply.text, /^HTTP\/1\.1 413 /);
+        assert.doesNotMatch(reply.text, /HTTP\/1\.1 500/);
+        await nginx.waitForLog(/client intended to send too large chunked body/);
+        // all at once: nginx refuses the body as soon as the handler asks for it
+        const whole = await tcpExchange(nginx.port, [`${head}c8\r\n${'y'.repeat(200)}\r\n0\r\n\r\n`]);
+        assert.match(whole.text, /^HTTP\/1\.1 413 /);
+    });
+
+    it('throws on a second read while the body is being read, as njs', async () => {
+        const head = 'POST /read-twice HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Length: 6\r\n\r\n';
+        const reply = await tcpExchange(nginx.port, [`${head}abc`, 'def'], { gapMs: 300 });
+        const answer = JSON.parse(reply.text.slice(reply.text.indexOf('\r\n\r\n') + 4));
+        assert.equal(answer.body, 'abcdef');
+        assert.match(answer.second, /^TypeError: r\.readRequestArrayBuffer\(\): request body is already being read/);
+        assert.equal(answer.third, 'abcdef');
     });
 
     it('gives raw variables as bytes and raw response headers in order', async () => {

@@ -117,6 +117,7 @@ typedef struct {
     double                body_token;  /* a readRequest*() waiting, or 0 */
     unsigned              body_ready:1;
     ngx_http_event_handler_pt  body_reader;
+    ngx_uint_t           *reading;     /* while body_reader runs: 0 if freed */
 
     /* filters */
     ngx_chain_t          *filter_out;

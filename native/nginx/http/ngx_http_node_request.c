@@ -985,11 +985,23 @@ static void ngx_http_node_body_ready(ngx_http_request_t *r);
 static void
 ngx_http_node_body_read_handler(ngx_http_request_t *r)
 {
+    ngx_uint_t            alive;
     ngx_http_node_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_node_module);
 
+    /* nginx's reader may free the request (a client that went away, a body
+     * that came too slowly): then the cleanup clears this */
+    alive = 1;
+    ctx->reading = &alive;
+
     ctx->body_reader(r);
+
+    if (!alive) {
+        return;
+    }
+
+    ctx->reading = NULL;
 
     if (ctx->body_token && r->read_event_handler
                            != ngx_http_node_body_read_handler)
@@ -1085,8 +1097,14 @@ ngx_http_node_body_ready(ngx_http_request_t *r)
 
     ctx->body_ready = 1;
 
-    if (ctx->suspended) {
+    /* nginx's reader had the events: give them back to the waiting handler */
+
+    if (ctx->suspended && ctx->phase == NGX_CONF_UNSET) {
         r->write_event_handler = ngx_http_node_write_handler;
+
+    } else if (ctx->suspended) {
+        r->read_event_handler = ngx_http_test_reading;
+        r->write_event_handler = ngx_http_core_run_phases;
     }
 
     token = ctx->body_token;

@@ -38,6 +38,7 @@ interface RequestViews {
     variables?: NginxVariables;
     rawVariables?: NginxRawVariables;
     body?: Buffer;
+    /** a readRequest*() in progress */
     bodyRead?: Promise<Buffer>;
 }
 
@@ -315,30 +316,43 @@ export class HttpRequest implements NginxHTTPRequest {
         return prefix === undefined ? names : names.filter((name) => name.startsWith(prefix));
     }
 
-    private readBody(): Promise<Buffer> {
+    /**
+     * The body, read once: a read in progress makes another call throw (as in njs), a body
+     * already read (also with node_read_request_body on) resolves at once.
+     */
+    private readBody(what: string): Promise<Buffer> {
         const lazy = this.lazy;
-        lazy.bodyRead ??= awaitHost((token) => native(this.handle, HTTP_OP.readBody, token)).then((bytes) => {
+        const body = this.bodyIfRead;
+        if (body !== undefined) return Promise.resolve(body);
+        if (lazy.bodyRead !== undefined) {
+            throw new TypeError(`r.${what}(): request body is already being read; await the read in progress ` +
+                '(once it is done, every readRequest*() resolves with the body at once)');
+        }
+        const read = awaitHost((token) => native(this.handle, HTTP_OP.readBody, token));
+        lazy.bodyRead = read.then((bytes) => {
             lazy.body = bytes as Buffer;
             return lazy.body;
+        }).finally(() => {
+            lazy.bodyRead = undefined;
         });
         return lazy.bodyRead;
     }
 
-    async readRequestText(): Promise<string> {
-        return (await this.readBody()).toString('utf8');
+    readRequestText(): Promise<string> {
+        return this.readBody('readRequestText').then((body) => body.toString('utf8'));
     }
 
-    async readRequestJSON(): Promise<unknown> {
-        return JSON.parse((await this.readBody()).toString('utf8')) as unknown;
+    readRequestJSON(): Promise<unknown> {
+        return this.readBody('readRequestJSON').then((body) => JSON.parse(body.toString('utf8')) as unknown);
     }
 
-    async readRequestArrayBuffer(): Promise<ArrayBuffer> {
-        const body = await this.readBody();
-        return body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer;
+    readRequestArrayBuffer(): Promise<ArrayBuffer> {
+        return this.readBody('readRequestArrayBuffer')
+            .then((body) => body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer);
     }
 
     async readRequestForm(): Promise<FormData> {
-        const body = await this.readBody();
+        const body = await this.readBody('readRequestForm');
         const type = this.headersIn['content-type'] ?? 'application/x-www-form-urlencoded';
         return new Response(body, { headers: { 'content-type': type } }).formData();
     }
