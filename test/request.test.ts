@@ -47,6 +47,8 @@ describe('the r object', () => {
         location /small { client_max_body_size 1k; node_content main.bodyRefused; }
         location /ngx { node_content main.ngxInfo; }
         location /form { node_content main.form; }
+        location /form-options { node_content main.formOptions; }
+        location /form-data { node_content main.formData; }
         location /access-body {
             client_max_body_size 100;
             set $body_seen '';
@@ -233,20 +235,73 @@ describe('the r object', () => {
         assert.equal(ok.text, 'read it');
     });
 
-    it('reads forms, urlencoded and multipart', async () => {
-        const urlencoded = await request(nginx.url('/form'), {
-            body: 'a=1&b=two+words&c=%C3%A4', headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    const boundary = 'ngx-node-boundary';
+    const multipart = (...parts: string[][]) => [
+        ...parts.flatMap((part) => [`--${boundary}`, ...part]), `--${boundary}--`, '',
+    ].join('\r\n');
+    const multipartType = { 'Content-Type': `multipart/form-data; boundary="${boundary}"` };
+    const urlencodedType = { 'Content-Type': 'application/x-www-form-urlencoded' };
+
+    it('reads forms into njs\'s form object, urlencoded and multipart', async () => {
+        const urlencoded = await request(nginx.url('/form'), { body: 'a=1&b=two+words&a=%C3%A4&&c', headers: urlencodedType });
+        assert.deepEqual(JSON.parse(urlencoded.text), {
+            tag: '[object RequestForm]', a: '1', all: ['1', 'ä'], missing: null, none: [], has: [true, false, true],
+            hasFiles: false, seen: [['a', '1', true, 'this'], ['b', 'two words', true, 'this'], ['a', 'ä', true, 'this'], ['c', '', true, 'this']],
+            again: true,
         });
+        const body = multipart(
+            ['Content-Disposition: form-data; name="a"', '', 'value'],
+            ['Content-Disposition: form-data; name="upload"; filename="x \\"y\\".bin"', 'Content-Type: application/octet-stream', '', 'BINARY'],
+            ['content-disposition: form-data; name=a', '', 'second\r\nline'],
+        );
+        const reply = await request(nginx.url('/form'), { body, headers: multipartType });
+        assert.deepEqual(JSON.parse(reply.text), {
+            tag: '[object RequestForm]', a: 'value', all: ['value', 'second\r\nline'], missing: null, none: [],
+            has: [true, false, true], hasFiles: true,
+            seen: [['a', 'value', true, 'this'], ['upload', { name: 'x "y".bin' }, true, 'this'], ['a', 'second\r\nline', true, 'this']],
+            again: true,
+        });
+    });
+
+    it('rejects malformed forms with a TypeError, as njs', async () => {
+        const refused = async (body: string, headers: Record<string, string>, path = '/form') => {
+            const reply = await request(nginx.url(path), { body, headers });
+            assert.equal(reply.status, 400, reply.text);
+            return reply.text;
+        };
+        assert.match(await refused('a=1', {}), /^TypeError: .*request content type is required/);
+        assert.match(await refused('a=1', { 'Content-Type': 'text/plain' }), /^TypeError: .*unsupported content type "text\/plain"/);
+        assert.match(await refused('a=%zz', urlencodedType), /^TypeError: .*malformed percent escape/);
+        assert.match(await refused('a=%4', urlencodedType), /^TypeError: .*malformed percent escape/);
+        assert.match(await refused('a=1&b=2&c=3', urlencodedType, '/form?maxKeys=2'), /^TypeError: .*maxKeys limit exceeded/);
+        assert.equal(JSON.parse((await request(nginx.url('/form?maxKeys=3'), { body: 'a=1&b=2&c=3', headers: urlencodedType })).text).a, '1');
+        assert.match(await refused('x', { 'Content-Type': 'multipart/form-data' }), /^TypeError: .*multipart boundary is required/);
+        assert.match(await refused('x', { 'Content-Type': 'multipart/form-data; boundary=' }), /^TypeError: .*empty parameter value/);
+        assert.match(await refused('x', { 'Content-Type': `multipart/form-data; boundary=${'b'.repeat(201)}` }), /^TypeError: .*invalid multipart boundary/);
+        assert.match(await refused('no boundary here', multipartType), /^TypeError: .*malformed multipart body/);
+        assert.match(await refused(`--${boundary}\r\nContent-Disposition: form-data; name="a"\r\n\r\nunterminated`, multipartType),
+            /^TypeError: .*truncated multipart body/);
+        assert.match(await refused(multipart(['Content-Type: text/plain', '', 'v']), multipartType), /^TypeError: .*missing Content-Disposition/);
+        assert.match(await refused(multipart(['Content-Disposition: attachment; name="a"', '', 'v']), multipartType),
+            /^TypeError: .*unsupported disposition type "attachment"/);
+        assert.match(await refused(multipart(['Content-Disposition: form-data; filename="f"', '', 'v']), multipartType),
+            /^TypeError: .*multipart field name is required/);
+        assert.match(await refused(multipart(['Content-Disposition: form-data; name="a"; name="b"', '', 'v']), multipartType),
+            /^TypeError: .*duplicate name parameter/);
+        assert.match(await refused(multipart(['Content-Disposition: form-data; name="a', '', 'v']), multipartType),
+            /^TypeError: .*unterminated quoted parameter/);
+        const options = await request(nginx.url('/form-options'), { body: 'a=1', headers: urlencodedType });
+        assert.deepEqual(JSON.parse(options.text), ['TypeError', 'TypeError', 'TypeError', 'TypeError']);
+    });
+
+    it('reads forms into a WHATWG FormData, files with their content', async () => {
+        const urlencoded = await request(nginx.url('/form-data'), { body: 'a=1&b=two+words&c=%C3%A4', headers: urlencodedType });
         assert.deepEqual(JSON.parse(urlencoded.text), { a: '1', b: 'two words', c: 'ä' });
-        const boundary = 'ngx-node-boundary';
-        const multipart = [
-            `--${boundary}`, 'Content-Disposition: form-data; name="field"', '', 'value',
-            `--${boundary}`, 'Content-Disposition: form-data; name="upload"; filename="a.bin"', 'Content-Type: application/octet-stream', '', 'BINARY',
-            `--${boundary}--`, '',
-        ].join('\r\n');
-        const reply = await request(nginx.url('/form'), {
-            body: multipart, headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}` },
-        });
+        const body = multipart(
+            ['Content-Disposition: form-data; name="field"', '', 'value'],
+            ['Content-Disposition: form-data; name="upload"; filename="a.bin"', 'Content-Type: application/octet-stream', '', 'BINARY'],
+        );
+        const reply = await request(nginx.url('/form-data'), { body, headers: multipartType });
         assert.deepEqual(JSON.parse(reply.text), { field: 'value', upload: 'file a.bin application/octet-stream 6' });
     });
 

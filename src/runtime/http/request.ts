@@ -2,7 +2,7 @@
 import { parse as parseQuery, stringify as stringifyQuery } from 'node:querystring';
 
 import type {
-    NginxHeadersIn, NginxHeadersOut, NginxHTTPArgs, NginxHTTPRequest, NginxRawVariables,
+    NginxHeadersIn, NginxHeadersOut, NginxHTTPArgs, NginxHTTPRequest, NginxHTTPRequestForm, NginxRawVariables,
     NginxSendBufferOptions, NginxSubrequestOptions, NginxVariables,
 } from '../../api';
 import { HTTP_OP, native } from '../binding';
@@ -10,6 +10,7 @@ import { LogLevel, logWorker, scriptLine, toLogMessage } from '../log';
 import { awaitHost } from '../pending';
 import { abandoned } from './abandoned';
 import { rawVariablesView, variablesView } from '../variables';
+import { maxKeysOption, parseForm } from './form';
 import { headersInView, headersOutView } from './headers';
 
 /** How the request's handler relates to its response, for deciding when the request is done. */
@@ -40,6 +41,7 @@ interface RequestViews {
     body?: Buffer;
     /** a readRequest*() in progress */
     bodyRead?: Promise<Buffer>;
+    form?: NginxHTTPRequestForm;
 }
 
 type ReplyCallback = (reply: NginxHTTPRequest) => void;
@@ -351,8 +353,18 @@ export class HttpRequest implements NginxHTTPRequest {
             .then((body) => body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer);
     }
 
-    async readRequestForm(): Promise<FormData> {
-        const body = await this.readBody('readRequestForm');
+    readRequestForm(options?: unknown): Promise<NginxHTTPRequestForm> {
+        const maxKeys = maxKeysOption(options);
+        const lazy = this.lazy;
+        if (lazy.form !== undefined) return Promise.resolve(lazy.form);
+        return this.readBody('readRequestForm').then((body) => {
+            lazy.form ??= parseForm(this.headersIn['content-type'], body, maxKeys);
+            return lazy.form;
+        });
+    }
+
+    async readRequestFormData(): Promise<FormData> {
+        const body = await this.readBody('readRequestFormData');
         const type = this.headersIn['content-type'] ?? 'application/x-www-form-urlencoded';
         return new Response(body, { headers: { 'content-type': type } }).formData();
     }
