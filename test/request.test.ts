@@ -58,6 +58,7 @@ describe('the r object', () => {
         location /read-twice { node_content main.readTwice; }
         location ~ ^/captures/(\\w+)/(\\d+)$ { node_content main.captures; }
         location /var-names { node_content main.varNames; }
+        location /misuse { node_content main.misuse; }
         location /raw { node_content main.raw; }
         location /cached { add_header X-Value $counted; return 200 $counted; }
         location /nocache { add_header X-Value $counted_nocache; return 200 $counted_nocache; }
@@ -356,6 +357,19 @@ describe('the r object', () => {
     it('lists the node_var variables with r.jsVarNames()', async () => {
         const reply = JSON.parse((await request(nginx.url('/var-names'))).text);
         assert.deepEqual(reply, { all: ['nv_one', 'nv_two'], prefixed: ['nv_two'], none: [] });
+    });
+
+    it('throws TypeError for misuse and RangeError for statuses out of range, as njs 1.0', async () => {
+        const reply = await request(nginx.url('/misuse'));
+        assert.deepEqual(JSON.parse(reply.text), {
+            'return("x")': 'TypeError', 'return(1000)': 'RangeError', 'return(-1)': 'RangeError',
+            'status = "x"': 'TypeError', 'status = 1000': 'RangeError', 'sendBuffer()': 'TypeError', 'done()': 'TypeError',
+            'uri = "/x"': 'TypeError', 'internalRedirect("")': 'TypeError', 'variables.unknown =': 'TypeError',
+            'variables.remote_addr =': 'TypeError', 'headersIn.x =': 'TypeError', 'headersOut[bad name] =': 'TypeError',
+            'headersOut.x = {}': 'TypeError', 'defineProperty getter': 'TypeError', 'subrequest()': 'TypeError',
+            'subrequest(uri, 5)': 'TypeError', 'subrequest(uri, {}, 5)': 'TypeError',
+            'subrequest detached with callback': 'TypeError', 'subrequest("/../x")': 'TypeError', 'jsVarNames(5)': 'TypeError',
+        });
     });
 
     it('exposes ngx', async () => {

@@ -238,7 +238,8 @@ ngx_http_node_op_header_out_get(ngx_http_request_t *r,
     ngx_table_elt_t  *h, *first;
 
     if (ngx_node_arg_str(args, nargs, 0, &name) != NGX_OK) {
-        ngx_node_result_fail(res, "headersOut: a header name is a string");
+        ngx_node_result_type_error(res, "headersOut: a header name is a "
+                                        "string");
         return;
     }
 
@@ -470,8 +471,9 @@ ngx_http_node_op_header_out_set(ngx_http_request_t *r,
         n = ngx_atoof(value.data, value.len);
 
         if (n == NGX_ERROR) {
-            ngx_node_result_fail(res, "headersOut: Content-Length must be a "
-                                      "number of bytes, not \"%V\"", &value);
+            ngx_node_result_type_error(res, "headersOut: Content-Length must "
+                                            "be a number of bytes, not \"%V\"",
+                                       &value);
             return;
         }
 
@@ -539,7 +541,7 @@ ngx_http_node_op_set_status(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
     ngx_int_t  status;
 
     if (ngx_node_arg_int(args, nargs, 0, &status) != NGX_OK) {
-        ngx_node_result_fail(res, "r.status: a number");
+        ngx_node_result_type_error(res, "r.status: a number");
         return;
     }
 
@@ -598,8 +600,8 @@ ngx_http_node_variable_op(ngx_http_request_t *r, const ngx_node_value_t *args,
     ngx_http_variable_value_t  *vv;
 
     if (ngx_node_arg_variable(r->pool, args, nargs, &name, &key) != NGX_OK) {
-        ngx_node_result_fail(res, "r.variables: a variable name is a "
-                                  "non-empty string");
+        ngx_node_result_type_error(res, "r.variables: a variable name is a "
+                                        "non-empty string");
         return;
     }
 
@@ -662,9 +664,9 @@ ngx_http_node_set_variable_op(ngx_http_request_t *r,
     v = ngx_hash_find(&cmcf->variables_hash, key, name.data, name.len);
 
     if (v == NULL) {
-        ngx_node_result_fail(res, "r.variables.%V: no such variable; declare "
-                                  "it in nginx.conf (\"set $%V '';\")", &name,
-                             &name);
+        ngx_node_result_type_error(res, "r.variables.%V: no such variable; "
+                                        "declare it in nginx.conf (\"set $%V "
+                                        "'';\")", &name, &name);
         return;
     }
 
@@ -691,10 +693,10 @@ ngx_http_node_set_variable_op(ngx_http_request_t *r,
     if (!(v->flags & NGX_HTTP_VAR_INDEXED)
         || !(v->flags & NGX_HTTP_VAR_CHANGEABLE))
     {
-        ngx_node_result_fail(res, "r.variables.%V is read-only; writable are "
-                                  "variables made with \"set\" and nginx's "
-                                  "writable ones ($args, $limit_rate ...)",
-                             &name);
+        ngx_node_result_type_error(res, "r.variables.%V is read-only; "
+                                        "writable are variables made with "
+                                        "\"set\" and nginx's writable ones "
+                                        "($args, $limit_rate ...)", &name);
         return;
     }
 
@@ -735,15 +737,15 @@ ngx_http_node_responding(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
             && ctx->kind != NGX_NODE_KIND_HTTP_ACCESS
             && ctx->kind != NGX_NODE_KIND_HTTP_REWRITE))
     {
-        ngx_node_result_fail(res, "r.%s(): only content, access and rewrite "
-                                  "handlers respond, while their request is "
-                                  "being handled", what);
+        ngx_node_result_type_error(res, "r.%s(): only content, access and "
+                                        "rewrite handlers respond, while their "
+                                        "request is being handled", what);
         return NGX_ERROR;
     }
 
     if (ctx->ended) {
-        ngx_node_result_fail(res, "r.%s(): the response has already ended",
-                             what);
+        ngx_node_result_type_error(res, "r.%s(): the response has already "
+                                        "ended", what);
         return NGX_ERROR;
     }
 
@@ -787,8 +789,8 @@ ngx_http_node_op_send_header(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
     }
 
     if (r->header_sent) {
-        ngx_node_result_fail(res, "r.sendHeader(): the header was already "
-                                  "sent");
+        ngx_node_result_type_error(res, "r.sendHeader(): the header was "
+                                        "already sent");
         return;
     }
 
@@ -809,7 +811,7 @@ ngx_http_node_op_send(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
     }
 
     if (ngx_node_arg_str(args, nargs, 0, &data) != NGX_OK) {
-        ngx_node_result_fail(res, "r.send(data): a string or bytes");
+        ngx_node_result_type_error(res, "r.send(data): a string or bytes");
         return;
     }
 
@@ -876,13 +878,14 @@ ngx_http_node_op_return(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
     }
 
     if (r->header_sent) {
-        ngx_node_result_fail(res, "r.return(): the header was already sent; "
-                                  "end the response with r.finish()");
+        ngx_node_result_type_error(res, "r.return(): the header was already "
+                                        "sent; end the response with "
+                                        "r.finish()");
         return;
     }
 
     if (ngx_node_arg_int(args, nargs, 0, &status) != NGX_OK) {
-        ngx_node_result_fail(res, "r.return(status[, body])");
+        ngx_node_result_type_error(res, "r.return(status[, body])");
         return;
     }
 
@@ -947,8 +950,8 @@ ngx_http_node_op_internal_redirect(ngx_http_request_t *r,
     }
 
     if (r->header_sent) {
-        ngx_node_result_fail(res, "r.internalRedirect(): the header was "
-                                  "already sent");
+        ngx_node_result_type_error(res, "r.internalRedirect(): the header was "
+                                        "already sent");
         return;
     }
 
@@ -1144,7 +1147,7 @@ ngx_http_node_op_read_body(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
     }
 
     if (nargs < 1 || args[0].type != NGX_NODE_NUMBER || ctx->body_token) {
-        ngx_node_result_fail(res, "the request body is already being read");
+        ngx_node_result_type_error(res, "request body is already being read");
         return;
     }
 
@@ -1277,8 +1280,8 @@ ngx_http_node_op_set_uri(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
     if ((!ctx->in_call && !ctx->suspended)
         || ctx->kind != NGX_NODE_KIND_HTTP_REWRITE)
     {
-        ngx_node_result_fail(res, "r.uri can be changed by node_rewrite "
-                                  "handlers only");
+        ngx_node_result_type_error(res, "r.uri can be changed by node_rewrite "
+                                        "handlers only");
         return;
     }
 
@@ -1349,8 +1352,8 @@ ngx_http_node_op_filter_done(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
     const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
 {
     if (!ctx->filtering) {
-        ngx_node_result_fail(res, "r.done(): only in a node_body_filter "
-                                  "handler, while it filters");
+        ngx_node_result_type_error(res, "r.done(): only in a node_body_filter "
+                                        "handler, while it filters");
         return;
     }
 

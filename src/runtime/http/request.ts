@@ -80,7 +80,7 @@ export class HttpRequest implements NginxHTTPRequest {
 
     private responding(what: string): void {
         if (!this.mayRespond) {
-            throw new Error(`r.${what}() is not available in ${this.subject}: content, access and rewrite handlers respond`);
+            throw new TypeError(`r.${what}() is not available in ${this.subject}: content, access and rewrite handlers respond`);
         }
     }
 
@@ -219,12 +219,13 @@ export class HttpRequest implements NginxHTTPRequest {
     }
 
     set status(status: number) {
-        native(this.handle, HTTP_OP.setStatus, checkStatus(status));
+        native(this.handle, HTTP_OP.setStatus, checkStatus('r.status', status));
     }
 
     return(status: number, body?: string | Uint8Array): void {
         this.responding('return');
-        native(this.handle, HTTP_OP.return, checkStatus(status), body === undefined || body === null ? undefined : toBody(body));
+        native(this.handle, HTTP_OP.return, checkStatus('r.return(status)', status),
+            body === undefined || body === null ? undefined : toBody(body));
         this.end();
     }
 
@@ -406,11 +407,16 @@ export class HttpRequest implements NginxHTTPRequest {
     }
 }
 
-function checkStatus(status: unknown): number {
-    if (typeof status !== 'number' || !Number.isInteger(status) || status < 0 || status > 999) {
-        throw new RangeError(`HTTP status must be an integer from 0 to 999 (got ${String(status)})`);
+/** A status as njs takes it: a number (TypeError otherwise), 0 to 999 (RangeError otherwise). */
+function checkStatus(what: string, status: unknown): number {
+    if (typeof status !== 'number' || Number.isNaN(status)) {
+        throw new TypeError(`${what}: an HTTP status is a number (got ${typeof status === 'number' ? 'NaN' : typeof status})`);
     }
-    return status;
+    const code = Math.trunc(status);
+    if (code < 0 || code > 999) {
+        throw new RangeError(`${what}: an HTTP status is from 0 to 999 (got ${status})`);
+    }
+    return code;
 }
 
 /** r.subrequest()'s arguments, checked as njs checks them (a TypeError, thrown at once). */
