@@ -20,6 +20,7 @@ describe('the r object', () => {
     node_set $counted_nocache main.counted nocache;
     node_set $bytes_value main.bytesValue;
     node_set $header_value main.headerValue;
+    node_set $leaves_pending main.leavesPending;
     node_var $nv_one;
     node_var $nv_two two;
     client_body_buffer_size 1k;`,
@@ -59,6 +60,7 @@ describe('the r object', () => {
         location ~ ^/captures/(\\w+)/(\\d+)$ { node_content main.captures; }
         location /var-names { node_content main.varNames; }
         location /misuse { node_content main.misuse; }
+        location /leaves-pending { return 200 $leaves_pending; }
         location /raw { node_content main.raw; }
         location /cached { add_header X-Value $counted; return 200 $counted; }
         location /nocache { add_header X-Value $counted_nocache; return 200 $counted_nocache; }
@@ -370,6 +372,11 @@ describe('the r object', () => {
             'subrequest(uri, 5)': 'TypeError', 'subrequest(uri, {}, 5)': 'TypeError',
             'subrequest detached with callback': 'TypeError', 'subrequest("/../x")': 'TypeError', 'jsVarNames(5)': 'TypeError',
         });
+    });
+
+    it('warns when a sync node_set function leaves promises pending', async () => {
+        assert.equal((await request(nginx.url('/leaves-pending'))).text, 'sync value');
+        await nginx.waitForLog(/\[warn\] .*node_set "main\.leavesPending" returned while 2 promise\(s\) it created were still pending/);
     });
 
     it('exposes ngx', async () => {
