@@ -67,6 +67,34 @@ export interface NginxSubrequestOptions {
     detached?: boolean;
 }
 
+/** A file part of a multipart form: njs gives its name as the client sent it, and no content. */
+export interface NginxHTTPRequestFormFile {
+    /** the client's file name: check it before using it in a path, a log line or a redirect */
+    readonly name: string;
+}
+
+export type NginxHTTPRequestFormValue = string | NginxHTTPRequestFormFile;
+
+/** What r.readRequestForm() resolves with: njs's form object (njs 0.9.9). */
+export interface NginxHTTPRequestForm {
+    /** the first value of the field, or `null` */
+    get(name: string | Uint8Array): NginxHTTPRequestFormValue | null;
+    /** every value of the field, in order */
+    getAll(name: string | Uint8Array): NginxHTTPRequestFormValue[];
+    has(name: string | Uint8Array): boolean;
+    /** calls `callback(value, name, form)` for each field, in order */
+    forEach(callback: (value: NginxHTTPRequestFormValue, name: string, form: NginxHTTPRequestForm) => void,
+        thisArg?: unknown): void;
+    /** whether a part of a multipart form is a file */
+    hasFiles(): boolean;
+}
+
+/** r.readRequestForm()'s options. */
+export interface NginxRequestFormOptions {
+    /** at most this many fields (default 128); more reject the promise */
+    maxKeys?: number;
+}
+
 /** r.sendBuffer()'s flags; by default those of the chunk being filtered. */
 export interface NginxSendBufferOptions {
     /** this is the response's last chunk */
@@ -167,18 +195,28 @@ export interface NginxHTTPRequest {
     done(): void;
     /** In a node_set handler: the variable's value (for handlers that do not return it). */
     setReturnValue(value: string | Uint8Array | number): void;
+    /** The names of the `node_var` variables, those starting with `prefix` if given (njs 0.9.9). */
+    jsVarNames(prefix?: string): string[];
 
     /**
      * Reads the request body (honours `client_max_body_size`: nginx answers 413 and the promise
-     * rejects); the bytes as text. Beyond njs, as are the other `readRequest*` methods.
+     * rejects); the bytes as text. Beyond njs, as are the other `readRequest*` methods. The body
+     * is read once: later calls of any `readRequest*()` resolve from it; a call while a read is
+     * in progress throws a TypeError, as in njs.
      */
     readRequestText(): Promise<string>;
     /** Reads the request body and parses it as JSON. */
     readRequestJSON(): Promise<unknown>;
     /** Reads the request body as bytes. */
     readRequestArrayBuffer(): Promise<ArrayBuffer>;
-    /** Reads a form body: `application/x-www-form-urlencoded` or `multipart/form-data`. */
-    readRequestForm(): Promise<FormData>;
+    /**
+     * Reads a form body (`application/x-www-form-urlencoded` or `multipart/form-data`) into
+     * njs's form object; malformed input rejects with a TypeError. Parsed once: later calls
+     * resolve with the same form and ignore their options.
+     */
+    readRequestForm(options?: NginxRequestFormOptions): Promise<NginxHTTPRequestForm>;
+    /** Reads a form body into a WHATWG `FormData`, files with their content (beyond njs). */
+    readRequestFormData(): Promise<FormData>;
     /**
      * The request body as text once it has been read, else `undefined`. Different from njs,
      * which reads the body before calling the handler: here `await r.readRequestText()` reads

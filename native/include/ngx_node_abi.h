@@ -127,6 +127,7 @@ typedef void (*ngx_node_op_pt)(void *object, unsigned op,
     X(PARENT, parent)                 /* the parent's handle, or undefined */ \
     X(INTERNAL, internal)                                                     \
     X(PREFETCHED, prefetched)         /* (handler, value): async node_set */  \
+    X(VAR_NAMES, varNames)            /* the node_var variables' names */     \
 
 /* the stream session: what JavaScript's `s` does */
 #define NGX_NODE_STREAM_OPS(X)                                                \

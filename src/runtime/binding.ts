@@ -34,7 +34,7 @@ const httpOpNames = [
     'headersIn', 'headerIn', 'headersOut', 'headerOutGet', 'headerOutSet', 'status', 'setStatus',
     'variable', 'setVariable', 'sendHeader', 'send', 'finish', 'return', 'internalRedirect',
     'readBody', 'requestBody', 'log', 'done', 'decline', 'setUri', 'setArgs', 'sendBuffer',
-    'filterDone', 'filtered', 'subrequest', 'responseBody', 'parent', 'internal', 'prefetched',
+    'filterDone', 'filtered', 'subrequest', 'responseBody', 'parent', 'internal', 'prefetched', 'varNames',
 ] as const;
 
 const luaOpNames = ['target', 'complete'] as const;

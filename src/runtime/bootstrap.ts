@@ -15,6 +15,7 @@ import { installNgx } from './ngx';
 import { loadPreloads } from './preload';
 import { resume } from './pending';
 import { StreamSessions } from './stream/dispatch';
+import { installWebCrypto } from './web-crypto';
 
 function installProcessHandlers(): void {
     // fact 10: an exception in a timer or an unhandled rejection must not end the worker
@@ -39,6 +40,7 @@ export function start(binding: NativeBinding, confJson: string) {
     const scope = new AsyncScope();
     const conf = parseConf(confJson);
     installConsole();
+    installWebCrypto();
     installProcessHandlers();
     const metrics = new WorkerMetrics(conf);
     installNgx(conf, metrics.api);

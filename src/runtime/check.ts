@@ -17,6 +17,7 @@ import { WorkerMetrics } from './metrics';
 import { moduleStateWarnings } from './module-state';
 import { installNgx } from './ngx';
 import { loadPreloads } from './preload';
+import { installWebCrypto } from './web-crypto';
 
 /** `ngx-node --check file` prints the place of a syntax error first: `/path/file.mjs:2`. */
 function locateSyntaxError(file: string): string | undefined {
@@ -27,6 +28,7 @@ function locateSyntaxError(file: string): string | undefined {
 
 async function check(confFile: string, reportFile: string): Promise<number> {
     const conf = parseConf(readFileSync(confFile, 'utf8'));
+    installWebCrypto();
     installNgx(conf, new WorkerMetrics(conf).api);
     const preloadErrors = loadPreloads(conf);
     const loaded = await loadModules(conf, locateSyntaxError);

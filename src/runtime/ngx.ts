@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import type { NgxLogLevel, NgxMetrics, NgxObject } from '../api';
 import type { RuntimeConf } from './config';
-import { checkLevel, logWorker, LogLevel, toLogMessage } from './log';
+import { checkLevel, logWorker, LogLevel, scriptLine } from './log';
 import { SharedMemoryError, sharedDicts } from './shared-dict';
 
 /** package.json's version: beside lib/ where the packages install it (/usr/lib/ngx-node), the
@@ -30,7 +30,7 @@ export function createNgx(conf: RuntimeConf, metrics: NgxMetrics): NgxObject {
         WARN: LogLevel.WARN,
         ERR: LogLevel.ERR,
         log(level: NgxLogLevel, message: unknown): void {
-            logWorker(checkLevel(level), toLogMessage(message));
+            logWorker(checkLevel(level), scriptLine(message));
         },
         worker_id: conf.workerId,
         version: conf.nginxVersion,

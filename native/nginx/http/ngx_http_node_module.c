@@ -539,6 +539,26 @@ ngx_http_node_var_value(ngx_http_request_t *r, ngx_http_variable_value_t *v,
 }
 
 
+/* r.jsVarNames(): the node_var variables, in the order of the configuration */
+void
+ngx_http_node_var_names(ngx_http_request_t *r, ngx_node_result_t *res)
+{
+    ngx_uint_t                  i;
+    ngx_http_variable_t        *v;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_get_module_main_conf(r, ngx_http_core_module);
+
+    v = cmcf->variables.elts;
+
+    for (i = 0; i < cmcf->variables.nelts; i++) {
+        if (v[i].get_handler == ngx_http_node_var_value) {
+            ngx_node_push_str(res, &v[i].name);
+        }
+    }
+}
+
+
 static char *
 ngx_http_node_var(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {

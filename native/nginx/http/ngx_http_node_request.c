@@ -309,16 +309,20 @@ ngx_http_node_header_value(ngx_pool_t *pool, ngx_list_t *list, ngx_str_t *name,
 }
 
 
-/* incoming headers nginx takes once: a repeat is ignored, as nginx itself does */
+/*
+ * incoming headers r.headersIn gives the first value of, as njs does (Content-Type, ETag, From,
+ * Max-Forwards, Referer, Proxy-Authorization, User-Agent), and those nginx refuses to see twice
+ * (a request repeating them gets 400 before any handler runs); other repeats are joined
+ */
 static ngx_str_t  ngx_http_node_single_headers_in[] = {
+    ngx_string("content-type"), ngx_string("etag"), ngx_string("from"),
+    ngx_string("max-forwards"), ngx_string("referer"),
+    ngx_string("proxy-authorization"), ngx_string("user-agent"),
     ngx_string("host"), ngx_string("content-length"),
-    ngx_string("content-type"), ngx_string("user-agent"),
-    ngx_string("authorization"), ngx_string("referer"), ngx_string("from"),
+    ngx_string("content-range"), ngx_string("transfer-encoding"),
     ngx_string("if-modified-since"), ngx_string("if-unmodified-since"),
-    ngx_string("if-range"), ngx_string("max-forwards"),
-    ngx_string("proxy-authorization"), ngx_string("range"),
-    ngx_string("transfer-encoding"), ngx_string("expect"),
-    ngx_string("upgrade"), ngx_string("date"), ngx_string("connection"),
+    ngx_string("if-match"), ngx_string("if-none-match"),
+    ngx_string("if-range"), ngx_string("expect"), ngx_string("authorization"),
     ngx_null_string
 };
 
@@ -381,7 +385,8 @@ ngx_http_node_op_header_out_get(ngx_http_request_t *r,
     ngx_table_elt_t  *h;
 
     if (ngx_node_arg_str(args, nargs, 0, &name) != NGX_OK) {
-        ngx_node_result_fail(res, "headersOut: a header name is a string");
+        ngx_node_result_type_error(res, "headersOut: a header name is a "
+                                        "string");
         return;
     }
 
@@ -564,8 +569,9 @@ ngx_http_node_op_header_out_set(ngx_http_request_t *r,
         n = ngx_atoof(value.data, value.len);
 
         if (n == NGX_ERROR) {
-            ngx_node_result_fail(res, "headersOut: Content-Length must be a "
-                                      "number of bytes, not \"%V\"", &value);
+            ngx_node_result_type_error(res, "headersOut: Content-Length must "
+                                            "be a number of bytes, not \"%V\"",
+                                       &value);
             return;
         }
 
@@ -633,7 +639,7 @@ ngx_http_node_op_set_status(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
     ngx_int_t  status;
 
     if (ngx_node_arg_int(args, nargs, 0, &status) != NGX_OK) {
-        ngx_node_result_fail(res, "r.status: a number");
+        ngx_node_result_type_error(res, "r.status: a number");
         return;
     }
 
@@ -651,32 +657,74 @@ ngx_http_node_op_set_status(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
 
 /* variables */
 
+/*
+ * r.variables[1]: a capture of the regular expression that matched last ($1 of a
+ * "location ~" or an "if"), as njs gives it; NGX_DECLINED if the name is not a number.
+ */
+static ngx_int_t
+ngx_http_node_capture(ngx_http_request_t *r, ngx_str_t *name,
+    ngx_str_t *value)
+{
+    ngx_int_t  n;
+
+    n = ngx_atoi(name->data, name->len);
+
+    if (n == NGX_ERROR) {
+        return NGX_DECLINED;
+    }
+
+    if (r->captures == NULL || r->captures_data == NULL
+        || (ngx_uint_t) n >= r->ncaptures / 2)
+    {
+        return NGX_ERROR;
+    }
+
+    value->data = r->captures_data + r->captures[2 * n];
+    value->len = r->captures[2 * n + 1] - r->captures[2 * n];
+
+    return NGX_OK;
+}
+
+
 /* r.variables[name], r.rawVariables[name] (also a node_periodic run's) */
 void
 ngx_http_node_variable_op(ngx_http_request_t *r, const ngx_node_value_t *args,
     unsigned nargs, ngx_node_result_t *res)
 {
-    ngx_str_t                   name;
+    ngx_int_t                   rc;
+    ngx_str_t                   name, value;
     ngx_uint_t                  key;
     ngx_node_value_t            bytes;
     ngx_http_variable_value_t  *vv;
 
     if (ngx_node_arg_variable(r->pool, args, nargs, &name, &key) != NGX_OK) {
-        ngx_node_result_fail(res, "r.variables: a variable name is a "
-                                  "non-empty string");
+        ngx_node_result_type_error(res, "r.variables: a variable name is a "
+                                        "non-empty string");
         return;
     }
 
-    vv = ngx_http_get_variable(r, &name, key);
+    rc = ngx_http_node_capture(r, &name, &value);
 
-    if (vv == NULL || vv->not_found) {
+    if (rc == NGX_ERROR) {
         return;
+    }
+
+    if (rc == NGX_DECLINED) {
+        vv = ngx_http_get_variable(r, &name, key);
+
+        if (vv == NULL || vv->not_found) {
+            return;
+        }
+
+        value.data = vv->data;
+        value.len = vv->len;
     }
 
     /* (name, true): r.rawVariables, the bytes as they are */
     bytes = (ngx_node_value_t) {
         nargs > 1 && args[1].type == NGX_NODE_BOOLEAN && args[1].number
-        ? NGX_NODE_BYTES : NGX_NODE_STRING, 0, (const char *) vv->data, vv->len
+        ? NGX_NODE_BYTES : NGX_NODE_STRING, 0, (const char *) value.data,
+        value.len
     };
 
     res->set(res, &bytes);
@@ -714,9 +762,9 @@ ngx_http_node_set_variable_op(ngx_http_request_t *r,
     v = ngx_hash_find(&cmcf->variables_hash, key, name.data, name.len);
 
     if (v == NULL) {
-        ngx_node_result_fail(res, "r.variables.%V: no such variable; declare "
-                                  "it in nginx.conf (\"set $%V '';\")", &name,
-                             &name);
+        ngx_node_result_type_error(res, "r.variables.%V: no such variable; "
+                                        "declare it in nginx.conf (\"set $%V "
+                                        "'';\")", &name, &name);
         return;
     }
 
@@ -743,10 +791,10 @@ ngx_http_node_set_variable_op(ngx_http_request_t *r,
     if (!(v->flags & NGX_HTTP_VAR_INDEXED)
         || !(v->flags & NGX_HTTP_VAR_CHANGEABLE))
     {
-        ngx_node_result_fail(res, "r.variables.%V is read-only; writable are "
-                                  "variables made with \"set\" and nginx's "
-                                  "writable ones ($args, $limit_rate ...)",
-                             &name);
+        ngx_node_result_type_error(res, "r.variables.%V is read-only; "
+                                        "writable are variables made with "
+                                        "\"set\" and nginx's writable ones "
+                                        "($args, $limit_rate ...)", &name);
         return;
     }
 
@@ -787,15 +835,15 @@ ngx_http_node_responding(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
             && ctx->kind != NGX_NODE_KIND_HTTP_ACCESS
             && ctx->kind != NGX_NODE_KIND_HTTP_REWRITE))
     {
-        ngx_node_result_fail(res, "r.%s(): only content, access and rewrite "
-                                  "handlers respond, while their request is "
-                                  "being handled", what);
+        ngx_node_result_type_error(res, "r.%s(): only content, access and "
+                                        "rewrite handlers respond, while their "
+                                        "request is being handled", what);
         return NGX_ERROR;
     }
 
     if (ctx->ended) {
-        ngx_node_result_fail(res, "r.%s(): the response has already ended",
-                             what);
+        ngx_node_result_type_error(res, "r.%s(): the response has already "
+                                        "ended", what);
         return NGX_ERROR;
     }
 
@@ -839,8 +887,8 @@ ngx_http_node_op_send_header(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
     }
 
     if (r->header_sent) {
-        ngx_node_result_fail(res, "r.sendHeader(): the header was already "
-                                  "sent");
+        ngx_node_result_type_error(res, "r.sendHeader(): the header was "
+                                        "already sent");
         return;
     }
 
@@ -861,7 +909,7 @@ ngx_http_node_op_send(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
     }
 
     if (ngx_node_arg_str(args, nargs, 0, &data) != NGX_OK) {
-        ngx_node_result_fail(res, "r.send(data): a string or bytes");
+        ngx_node_result_type_error(res, "r.send(data): a string or bytes");
         return;
     }
 
@@ -928,13 +976,14 @@ ngx_http_node_op_return(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
     }
 
     if (r->header_sent) {
-        ngx_node_result_fail(res, "r.return(): the header was already sent; "
-                                  "end the response with r.finish()");
+        ngx_node_result_type_error(res, "r.return(): the header was already "
+                                        "sent; end the response with "
+                                        "r.finish()");
         return;
     }
 
     if (ngx_node_arg_int(args, nargs, 0, &status) != NGX_OK) {
-        ngx_node_result_fail(res, "r.return(status[, body])");
+        ngx_node_result_type_error(res, "r.return(status[, body])");
         return;
     }
 
@@ -991,9 +1040,16 @@ ngx_http_node_op_internal_redirect(ngx_http_request_t *r,
         return;
     }
 
+    if (r != r->main) {
+        ngx_node_result_type_error(res, "r.internalRedirect(): not in a "
+                                        "subrequest (as in njs); answer it "
+                                        "with r.return()");
+        return;
+    }
+
     if (r->header_sent) {
-        ngx_node_result_fail(res, "r.internalRedirect(): the header was "
-                                  "already sent");
+        ngx_node_result_type_error(res, "r.internalRedirect(): the header was "
+                                        "already sent");
         return;
     }
 
@@ -1030,11 +1086,23 @@ static void ngx_http_node_body_ready(ngx_http_request_t *r);
 static void
 ngx_http_node_body_read_handler(ngx_http_request_t *r)
 {
+    ngx_uint_t            alive;
     ngx_http_node_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_node_module);
 
+    /* nginx's reader may free the request (a client that went away, a body
+     * that came too slowly): then the cleanup clears this */
+    alive = 1;
+    ctx->reading = &alive;
+
     ctx->body_reader(r);
+
+    if (!alive) {
+        return;
+    }
+
+    ctx->reading = NULL;
 
     if (ctx->body_token && r->read_event_handler
                            != ngx_http_node_body_read_handler)
@@ -1130,8 +1198,14 @@ ngx_http_node_body_ready(ngx_http_request_t *r)
 
     ctx->body_ready = 1;
 
-    if (ctx->suspended) {
+    /* nginx's reader had the events: give them back to the waiting handler */
+
+    if (ctx->suspended && ctx->phase == NGX_CONF_UNSET) {
         r->write_event_handler = ngx_http_node_write_handler;
+
+    } else if (ctx->suspended) {
+        r->read_event_handler = ngx_http_test_reading;
+        r->write_event_handler = ngx_http_core_run_phases;
     }
 
     token = ctx->body_token;
@@ -1171,7 +1245,7 @@ ngx_http_node_op_read_body(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
     }
 
     if (nargs < 1 || args[0].type != NGX_NODE_NUMBER || ctx->body_token) {
-        ngx_node_result_fail(res, "the request body is already being read");
+        ngx_node_result_type_error(res, "request body is already being read");
         return;
     }
 
@@ -1304,8 +1378,8 @@ ngx_http_node_op_set_uri(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
     if ((!ctx->in_call && !ctx->suspended)
         || ctx->kind != NGX_NODE_KIND_HTTP_REWRITE)
     {
-        ngx_node_result_fail(res, "r.uri can be changed by node_rewrite "
-                                  "handlers only");
+        ngx_node_result_type_error(res, "r.uri can be changed by node_rewrite "
+                                        "handlers only");
         return;
     }
 
@@ -1376,8 +1450,8 @@ ngx_http_node_op_filter_done(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
     const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
 {
     if (!ctx->filtering) {
-        ngx_node_result_fail(res, "r.done(): only in a node_body_filter "
-                                  "handler, while it filters");
+        ngx_node_result_type_error(res, "r.done(): only in a node_body_filter "
+                                        "handler, while it filters");
         return;
     }
 
@@ -1452,6 +1526,14 @@ ngx_http_node_op_prefetched(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
 }
 
 
+static void
+ngx_http_node_op_var_names(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
+{
+    ngx_http_node_var_names(r, res);
+}
+
+
 static ngx_http_node_op_pt  ngx_http_node_ops[NGX_NODE_HTTP_OP_COUNT] = {
     [NGX_NODE_HTTP_OP_METHOD] = ngx_http_node_op_method,
     [NGX_NODE_HTTP_OP_URI] = ngx_http_node_op_uri,
@@ -1487,6 +1569,7 @@ static ngx_http_node_op_pt  ngx_http_node_ops[NGX_NODE_HTTP_OP_COUNT] = {
     [NGX_NODE_HTTP_OP_PARENT] = ngx_http_node_op_parent,
     [NGX_NODE_HTTP_OP_INTERNAL] = ngx_http_node_op_internal,
     [NGX_NODE_HTTP_OP_PREFETCHED] = ngx_http_node_op_prefetched,
+    [NGX_NODE_HTTP_OP_VAR_NAMES] = ngx_http_node_op_var_names,
 };
 
 

@@ -65,15 +65,34 @@ export interface HeadersOutAccess {
     names(): string[];
 }
 
+/**
+ * The values an assignment gives a header, as njs takes them: `undefined`, `null` and `''`
+ * (alone or as elements of an array) add nothing, so assigning one of them removes the header.
+ */
 function headerValues(name: string, value: unknown): string[] {
-    if (value === undefined || value === null) return [];
-    const list = Array.isArray(value) ? value : [value];
-    return list.map((item) => {
+    const list: unknown[] = Array.isArray(value) ? value : [value];
+    const values: string[] = [];
+    for (const item of list) {
+        if (item === undefined || item === null || item === '') continue;
         if (typeof item !== 'string' && typeof item !== 'number') {
-            throw new TypeError(`r.headersOut["${name}"]: a header value is a string or a number`);
+            throw new TypeError(`r.headersOut["${name}"]: a header value is a string or a number ` +
+                `(or an array of them), not ${typeof item}`);
         }
-        return String(item);
-    });
+        values.push(String(item));
+    }
+    return values;
+}
+
+/** Object.defineProperty(r.headersOut, name, { value }) is an assignment, as in njs. */
+function checkDefinable(name: string, wanted: PropertyDescriptor): void {
+    if (wanted.get !== undefined || wanted.set !== undefined) {
+        throw new TypeError(`Object.defineProperty(r.headersOut, "${name}"): a header is defined ` +
+            'with a value, not a getter or setter');
+    }
+    if (wanted.configurable === false) {
+        throw new TypeError(`Object.defineProperty(r.headersOut, "${name}"): headers stay ` +
+            'configurable (they can be changed and removed); leave out configurable: false');
+    }
 }
 
 export function headersOutView(access: HeadersOutAccess): NginxHeadersOut {
@@ -91,6 +110,13 @@ export function headersOutView(access: HeadersOutAccess): NginxHeadersOut {
             const header = name(key);
             if (header === undefined) return false;
             access.set(header, headerValues(header, value));
+            return true;
+        },
+        defineProperty: (_target, key, wanted) => {
+            const header = name(key);
+            if (header === undefined) return false;
+            checkDefinable(header, wanted);
+            if ('value' in wanted) access.set(header, headerValues(header, wanted.value));
             return true;
         },
         deleteProperty: (_target, key) => {
