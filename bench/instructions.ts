@@ -74,6 +74,7 @@ load_module /usr/lib/nginx/modules/ndk_http_module.so;
 load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;
 load_module ${MODULE};
 master_process off;
+node_cpu_timeout 300s;  # callgrind runs code ~50x slower: a first call may take seconds
 daemon off;${options.perfMap ? '\nnode_option --perf-basic-prof;' : ''}
 error_log logs/error.log notice;
 pid logs/nginx.pid;
