@@ -1,11 +1,13 @@
 /**
  * npm run bench [-- --quick] [--rounds N] [--seconds S] [--connections C] [--groups a,b]
- *                 [--cases-only | --bridge-only] [--update-readme]
+ *                 [--cases-only | --bridge-only | --stream-only] [--update-readme]
+ * npm run bench -- --instructions [--requests N] [--warmup N]   (bench/instructions.ts)
  *
  * Every case of bench/cases.ts in interleaved rounds against one nginx (one worker on CPU 0,
- * wrk on CPU 1), then 10 000 pending async requests, then OpenResty's Lua calling Node
- * (bench/lua-bridge.ts), then memory and start-up. Prints the tables and writes them to
- * bench/results/<date>.md.
+ * wrk on CPU 1), then 10 000 pending async requests, then the stream module (bench/stream.ts:
+ * new TCP sessions through preread routing, throughput through filters), then OpenResty's Lua
+ * calling Node (bench/lua-bridge.ts), then memory and start-up. Prints the tables and writes
+ * them to bench/results/<date>.md.
  */
 import { ChildProcess, spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
@@ -19,11 +21,14 @@ import { ROOT } from '../test/harness/paths';
 import { Case, casePath, Group, groups } from './cases';
 import { ConcurrencyResult, pendingRequests } from './concurrency';
 import { benchConf } from './conf';
+import { instructionsReport } from './instructions';
 import { BridgeSamples, bridgeTable, bridgeTargets, measureLuaBridge } from './lua-bridge';
 import { startNodeServer } from './node-server';
 import { processCpuNanos } from './proc';
 import { groupTable, pendingTable, Samples, startupTable, targets, targetsTable } from './report';
 import { measureStartup, StartupResult } from './startup';
+import { measureStream, StreamResults } from './stream';
+import { streamMarkdown } from './stream-report';
 import { runWrk, WrkRequest } from './wrk';
 
 interface Options {
@@ -34,10 +39,14 @@ interface Options {
     casesOnly: boolean;
     /** only the Lua-bridge part */
     bridgeOnly: boolean;
+    /** only the stream part */
+    streamOnly: boolean;
     rounds: number;
     seconds: number;
     warmupSeconds: number;
     connections: number;
+    /** how long each stream throughput transfer streams */
+    transferSeconds: number;
     pending: number;
     starts: number;
     updateReadme: boolean;
@@ -57,10 +66,12 @@ function parseOptions(argv: string[]): Options {
         groups: selected,
         casesOnly: argv.includes('--cases-only'),
         bridgeOnly: argv.includes('--bridge-only'),
+        streamOnly: argv.includes('--stream-only'),
         rounds: value('--rounds', 3),
         seconds: value('--seconds', quick ? 1 : 10),
         warmupSeconds: quick ? 1 : 2,
         connections: value('--connections', 50),
+        transferSeconds: value('--transfer-seconds', quick ? 0.5 : 3),
         pending: value('--pending', 10000),
         starts: quick ? 3 : 7,
         updateReadme: argv.includes('--update-readme'),
@@ -177,6 +188,7 @@ interface Results {
     pending: { engine: string; result: ConcurrencyResult }[];
     bridge?: BridgeSamples;
     startup?: StartupResult;
+    stream?: StreamResults;
 }
 
 function markdown(options: Options, results: Results, command: string): string {
@@ -223,12 +235,16 @@ function bridgeSeconds(options: Options): number {
     return options.quick ? 0.5 : 2;
 }
 
-function updateReadme(table: string, command: string): void {
+/**
+ * Replaces what is between `<!-- name:start -->` and `<!-- name:end -->` in the README with a
+ * report (its `##` headings become `####`).
+ */
+function updateReadme(table: string, command: string, name = 'bench'): void {
     const file = join(ROOT, 'README.md');
     const readme = readFileSync(file, 'utf8');
-    const start = '<!-- bench:start -->';
-    const end = '<!-- bench:end -->';
-    if (!readme.includes(start) || !readme.includes(end)) throw new Error('README.md lacks the bench markers');
+    const start = `<!-- ${name}:start -->`;
+    const end = `<!-- ${name}:end -->`;
+    if (!readme.includes(start) || !readme.includes(end)) throw new Error(`README.md lacks the ${name} markers`);
     const body = table.replace(/^# .*\n\n/, '').replace(/^## /gm, '#### ');
     writeFileSync(file, readme.slice(0, readme.indexOf(start) + start.length) +
         `\nLatest run (\`${command}\`):\n\n${body}\n` + readme.slice(readme.indexOf(end)));
@@ -272,13 +288,33 @@ async function runHttpParts(options: Options, scratch: string): Promise<Pick<Res
 }
 
 async function main(): Promise<void> {
+    if (process.argv.includes('--instructions')) {
+        await instructionsReport(process.argv.slice(2));
+        return;
+    }
     const options = parseOptions(process.argv.slice(2));
-    const flags = [options.quick ? '--quick' : '', options.bridgeOnly ? '--bridge-only' : ''].filter(Boolean);
+    const flags = [options.quick ? '--quick' : '', options.bridgeOnly ? '--bridge-only' : '', options.streamOnly ? '--stream-only' : '']
+        .filter(Boolean);
     const command = `npm run bench${flags.length ? ` -- ${flags.join(' ')}` : ''}`;
     const scratch = mkdtempSync(join(tmpdir(), 'ngx-node-bench-'));
     chmodSync(scratch, 0o755);
     try {
+        const date = new Date().toISOString().slice(0, 10);
+        if (options.streamOnly) {
+            process.stderr.write('bench: the stream module\n');
+            const stream = streamMarkdown(await measureStream(options, scratch));
+            const report = `# ngx-node benchmark, ${date}: the stream module\n\n${stream}`;
+            const file = join(ROOT, 'bench', 'results', `${date}-stream${options.quick ? '-quick' : ''}.md`);
+            writeFileSync(file, report);
+            process.stdout.write(`${report}\nbench: written to ${file}\n`);
+            if (options.updateReadme) updateReadme(report, command, 'bench-stream');
+            return;
+        }
         const results: Results = options.bridgeOnly ? { samples: {}, pending: [] } : await runHttpParts(options, scratch);
+        if (!options.casesOnly && !options.bridgeOnly) {
+            process.stderr.write('bench: the stream module\n');
+            results.stream = await measureStream(options, scratch);
+        }
         if (!options.casesOnly) {
             process.stderr.write('bench: OpenResty Lua calling Node.js\n');
             results.bridge = await measureLuaBridge(options.rounds, bridgeSeconds(options), scratch);
@@ -288,12 +324,17 @@ async function main(): Promise<void> {
             results.startup = await measureStartup(options.starts);
         }
 
-        const report = markdown(options, results, command);
+        const mainReport = markdown(options, results, command);
+        const stream = results.stream ? streamMarkdown(results.stream) : undefined;
+        const report = stream ? `${mainReport}\n${stream}` : mainReport;
         const suffix = options.bridgeOnly ? '-lua-bridge' : options.quick ? '-quick' : '';
-        const file = join(ROOT, 'bench', 'results', `${new Date().toISOString().slice(0, 10)}${suffix}.md`);
+        const file = join(ROOT, 'bench', 'results', `${date}${suffix}.md`);
         writeFileSync(file, report);
         process.stdout.write(`${report}\nbench: written to ${file}\n`);
-        if (options.updateReadme) updateReadme(report, command);
+        if (options.updateReadme) {
+            updateReadme(mainReport, command);
+            if (stream) updateReadme(stream, command, 'bench-stream');
+        }
     } finally {
         rmSync(scratch, { recursive: true, force: true });
     }

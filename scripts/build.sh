@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds everything into build/:
+# Builds everything into build/ (or NGX_NODE_BUILD_DIR):
 #   ngx_http_node_module.so  the nginx modules (C), against the distro nginx (nginx-dev)
 #   ngx_stream_node_module.so
 #   libngx_node_core.so      the core the modules share (C): configuration, checker, loop glue
@@ -7,28 +7,39 @@
 #   ngx-node                 Node.js on the same libnode, for the configuration checker
 #   lib/runtime/             the TypeScript runtime, compiled
 #   lib/index.d.ts           the public types
+#
+# NGX_NODE_BUILD_DIR  another output directory (scripts/package.sh builds the .debs' files there)
+# NGX_NODE_RPATH      where the modules find libngx_node_core.so at run time (default $ORIGIN)
+# NGX_NODE_LIBNODE_RPATH  where the bridge and ngx-node find libnode at run time (default: where
+#                     it is at build time, build/libnode.env's LIBNODE_LIBDIR)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-[ -f build/libnode.env ] || bash scripts/setup.sh
+# (a build/libnode.env of before Node's version was recorded in it is renewed too)
+grep -qs '^LIBNODE_NODE_MAJOR=' build/libnode.env || bash scripts/setup.sh
 
 say() { printf 'build: %s\n' "$*" >&2; }
 
+out=${NGX_NODE_BUILD_DIR:-build}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+[ "$out" = "$root/build" ] || cmp -s build/libnode.env "$out/libnode.env" || cp build/libnode.env "$out/libnode.env"
+
 say "runtime (tsc)"
-rm -rf build/lib
-node_modules/.bin/tsc -p tsconfig.build.json
+rm -rf "$out/lib"
+node_modules/.bin/tsc -p tsconfig.build.json --outDir "$out/lib"
 
 say "bridge"
-make -s -C native -j2
+make -s -C native -j2 BUILD="$out" ${NGX_NODE_LIBNODE_RPATH:+LIBNODE_RPATH="$NGX_NODE_LIBNODE_RPATH"}
 
 # The modules are built the way nginx builds dynamic modules: the configured source tree of
 # package nginx-dev, Debian's configure flags (--with-compat), plus ours. Both link the shared
 # core, found beside them at run time (NGX_NODE_RPATH, default $ORIGIN).
-export NGX_NODE_CORE_LIB="$root/build/libngx_node_core.so"
-export NGX_NODE_LD_OPTIONS="$root/build/modules.ld-options"
+export NGX_NODE_CORE_LIB="$out/libngx_node_core.so"
+export NGX_NODE_LD_OPTIONS="$out/modules.ld-options"
 printf -- '-rpath=%s\n' "${NGX_NODE_RPATH:-\$ORIGIN}" > "$NGX_NODE_LD_OPTIONS"
-src=build/nginx
+src=$out/nginx
 stamp=$src/.configured-with
 want="$(cat /usr/share/nginx/src/conf_flags; nginx -V 2>&1; cat native/nginx/config; dpkg-query -W -f='${Version}' nginx-dev; echo "$NGX_NODE_CORE_LIB"; cat "$NGX_NODE_LD_OPTIONS")"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
@@ -55,11 +66,11 @@ makefile_var() {
     ' "$src/objs/Makefile"
 }
 say "core"
-make -s -C native core NGX_SRC="$root/$src" NGX_CC="$(makefile_var CC)" \
+make -s -C native core BUILD="$out" NGX_SRC="$src" NGX_CC="$(makefile_var CC)" \
     NGX_CFLAGS="$(makefile_var CFLAGS)" NGX_INCS="$(makefile_var ALL_INCS)"
 
 say "nginx modules"
 # (only ours: nginx-dev's tree has the stream module's headers, not its sources)
 make -s -C "$src" -f objs/Makefile objs/ngx_http_node_module.so objs/ngx_stream_node_module.so >/dev/null
-cp "$src/objs/ngx_http_node_module.so" "$src/objs/ngx_stream_node_module.so" build/
-say "done: $root/build/ngx_http_node_module.so, $root/build/ngx_stream_node_module.so"
+cp "$src/objs/ngx_http_node_module.so" "$src/objs/ngx_stream_node_module.so" "$out/"
+say "done: $out/ngx_http_node_module.so, $out/ngx_stream_node_module.so"

@@ -9,6 +9,11 @@
 
 /** Incoming headers: read-only, case-insensitive (`r.headersIn['user-agent']`). */
 export interface NginxHeadersIn {
+    /**
+     * A header's value, `undefined` if the request has none. Repeated headers are joined with
+     * `, ` (`Cookie` with `; `); single-valued ones (`Host`, `Content-Type` ...) keep the first,
+     * as nginx and njs do.
+     */
     readonly [name: string]: string | undefined;
 }
 
@@ -17,22 +22,36 @@ export interface NginxHeadersIn {
  * as an array and takes an array; assigning `undefined` or `null`, or `delete`, removes a header.
  */
 export interface NginxHeadersOut {
+    /**
+     * A header to send: a string or number, an array for a header sent several times;
+     * `null`/`undefined` removes it. `Content-Type` and `Content-Length` set nginx's own
+     * fields. A value with CR, LF or another control character throws a `TypeError`. Setting a
+     * header after the header was sent is logged and ignored, as in njs.
+     */
     [name: string]: string | string[] | number | undefined | null;
+    /** Reads as an array (one element per cookie); takes a string or an array. */
     'Set-Cookie'?: string[] | string;
 }
 
 /** nginx variables by name (`r.variables.remote_addr`); writable where nginx allows it. */
 export interface NginxVariables {
+    /**
+     * A variable's value as text (`undefined`: not found or not set). Assigning works where
+     * nginx allows it — `set` and `node_var` variables, `$args`, `$limit_rate` ... — and
+     * throws otherwise; a value with CR, LF or another control character throws a `TypeError`.
+     */
     [name: string]: string | undefined;
 }
 
 /** Query arguments, decoded; a key given several times maps to an array. */
 export interface NginxHTTPArgs {
+    /** An argument's decoded value; an array when the key is repeated (`?a=1&a=2`). */
     readonly [name: string]: string | string[];
 }
 
 /** nginx variables by name, as bytes. */
 export interface NginxRawVariables {
+    /** A variable's value as bytes, `undefined` if not found or not set. */
     readonly [name: string]: Buffer | undefined;
 }
 
@@ -48,9 +67,39 @@ export interface NginxSubrequestOptions {
     detached?: boolean;
 }
 
+/** A file part of a multipart form: njs gives its name as the client sent it, and no content. */
+export interface NginxHTTPRequestFormFile {
+    /** the client's file name: check it before using it in a path, a log line or a redirect */
+    readonly name: string;
+}
+
+export type NginxHTTPRequestFormValue = string | NginxHTTPRequestFormFile;
+
+/** What r.readRequestForm() resolves with: njs's form object (njs 0.9.9). */
+export interface NginxHTTPRequestForm {
+    /** the first value of the field, or `null` */
+    get(name: string | Uint8Array): NginxHTTPRequestFormValue | null;
+    /** every value of the field, in order */
+    getAll(name: string | Uint8Array): NginxHTTPRequestFormValue[];
+    has(name: string | Uint8Array): boolean;
+    /** calls `callback(value, name, form)` for each field, in order */
+    forEach(callback: (value: NginxHTTPRequestFormValue, name: string, form: NginxHTTPRequestForm) => void,
+        thisArg?: unknown): void;
+    /** whether a part of a multipart form is a file */
+    hasFiles(): boolean;
+}
+
+/** r.readRequestForm()'s options. */
+export interface NginxRequestFormOptions {
+    /** at most this many fields (default 128); more reject the promise */
+    maxKeys?: number;
+}
+
 /** r.sendBuffer()'s flags; by default those of the chunk being filtered. */
 export interface NginxSendBufferOptions {
+    /** this is the response's last chunk */
     last?: boolean;
+    /** send what is buffered now */
     flush?: boolean;
 }
 
@@ -60,6 +109,12 @@ export interface NginxBodyFilterFlags {
     last: boolean;
 }
 
+/**
+ * The `r` object: one HTTP request, as every handler of it (content, access, rewrite,
+ * node_set, filters, log) sees it. Names and semantics are njs's; the differences are noted per
+ * member. Unlike njs, one `r` lives as long as the request (keep per-request state on it or in a
+ * `WeakMap` keyed by it, not in module variables, which the worker's requests share).
+ */
 export interface NginxHTTPRequest {
     /** HTTP method, `GET` etc. */
     readonly method: string;
@@ -73,18 +128,23 @@ export interface NginxHTTPRequest {
      * replaces them (what `$args` holds).
      */
     get args(): NginxHTTPArgs;
+    /** Replaces the arguments (a node_rewrite handler's, typically); beyond njs, where `r.args` is read-only. */
     set args(value: Record<string, string | string[]> | string);
     /** `1.0`, `1.1` or `2.0`. */
     readonly httpVersion: string;
     /** Client address (what `$remote_addr` holds). */
     readonly remoteAddress: string;
+    /** Incoming headers, case-insensitive, read-only (repeats joined as nginx and njs do). */
     readonly headersIn: NginxHeadersIn;
+    /** Outgoing headers, case-insensitive; writable until the header is sent (see NginxHeadersOut). */
     readonly headersOut: NginxHeadersOut;
     /** incoming headers as sent: `[name, value]` pairs in order, repeats included */
     readonly rawHeadersIn: [string, string][];
     /** outgoing headers: `[name, value]` pairs, repeats included */
     readonly rawHeadersOut: [string, string][];
+    /** nginx variables by name, as text (`r.variables.remote_addr`); writable where nginx allows it. */
     readonly variables: NginxVariables;
+    /** nginx variables by name, as Buffers. */
     readonly rawVariables: NginxRawVariables;
     /** the parent request of a subrequest, else `undefined` */
     readonly parent: NginxHTTPRequest | undefined;
@@ -119,8 +179,10 @@ export interface NginxHTTPRequest {
      * bounds it. With a callback, or `detached`, returns nothing.
      */
     subrequest(uri: string, options?: NginxSubrequestOptions | string): Promise<NginxHTTPRequest>;
+    /** Makes a subrequest and calls `callback` with its reply (njs's callback form). */
     subrequest(uri: string, options: NginxSubrequestOptions | string | undefined,
         callback: (reply: NginxHTTPRequest) => void): void;
+    /** Makes a subrequest and calls `callback` with its reply (njs's callback form). */
     subrequest(uri: string, callback: (reply: NginxHTTPRequest) => void): void;
     /** A subrequest reply's body as text. */
     readonly responseText: string | undefined;
@@ -133,18 +195,35 @@ export interface NginxHTTPRequest {
     done(): void;
     /** In a node_set handler: the variable's value (for handlers that do not return it). */
     setReturnValue(value: string | Uint8Array | number): void;
+    /** The names of the `node_var` variables, those starting with `prefix` if given (njs 0.9.9). */
+    jsVarNames(prefix?: string): string[];
 
-    /** Reads the request body (honours `client_max_body_size`); the bytes as text. */
+    /**
+     * Reads the request body (honours `client_max_body_size`: nginx answers 413 and the promise
+     * rejects); the bytes as text. Beyond njs, as are the other `readRequest*` methods. The body
+     * is read once: later calls of any `readRequest*()` resolve from it; a call while a read is
+     * in progress throws a TypeError, as in njs.
+     */
     readRequestText(): Promise<string>;
     /** Reads the request body and parses it as JSON. */
     readRequestJSON(): Promise<unknown>;
     /** Reads the request body as bytes. */
     readRequestArrayBuffer(): Promise<ArrayBuffer>;
-    /** Reads a form body: `application/x-www-form-urlencoded` or `multipart/form-data`. */
-    readRequestForm(): Promise<FormData>;
-    /** The request body as text once it has been read, else `undefined`. */
+    /**
+     * Reads a form body (`application/x-www-form-urlencoded` or `multipart/form-data`) into
+     * njs's form object; malformed input rejects with a TypeError. Parsed once: later calls
+     * resolve with the same form and ignore their options.
+     */
+    readRequestForm(options?: NginxRequestFormOptions): Promise<NginxHTTPRequestForm>;
+    /** Reads a form body into a WHATWG `FormData`, files with their content (beyond njs). */
+    readRequestFormData(): Promise<FormData>;
+    /**
+     * The request body as text once it has been read, else `undefined`. Different from njs,
+     * which reads the body before calling the handler: here `await r.readRequestText()` reads
+     * it, or `node_read_request_body on;` reads it first, as njs does.
+     */
     readonly requestText: string | undefined;
-    /** The request body as a Buffer once it has been read, else `undefined`. */
+    /** The request body as a Buffer once it has been read (see `requestText`), else `undefined`. */
     readonly requestBuffer: Buffer | undefined;
 
     /** Writes to the error log at `info` level, with the request's context. */
@@ -204,7 +283,9 @@ export type NginxStreamEventCallback =
 
 /** `s.send()`'s options: by default, the flags of the chunk being filtered. */
 export interface NginxStreamSendOptions {
+    /** the last data of this direction */
     last?: boolean;
+    /** send what is buffered now */
     flush?: boolean;
     /** where the data goes: to the client (`true`) or to the upstream (`false`) */
     from_upstream?: boolean;
@@ -216,7 +297,9 @@ export interface NginxStreamSession {
     readonly remoteAddress: string;
     /** `$status`: 0 until the session ends. */
     readonly status: number;
+    /** nginx variables by name, as text; writable where nginx allows it (`node_var`, `set`). */
     readonly variables: NginxVariables;
+    /** nginx variables by name, as Buffers. */
     readonly rawVariables: NginxRawVariables;
 
     /** Access and preread: lets the session go on to the next phase. */
@@ -238,6 +321,11 @@ export interface NginxStreamSession {
      * until a decision; in node_filter each chunk, which it replaces with what it `send()`s.
      */
     on(event: 'upload' | 'download', callback: (data: string, flags: NginxStreamCallbackFlags) => void | Promise<void>): void;
+    /**
+     * Registers a callback for data as Buffers: `upstream` for data from the client,
+     * `downstream` for data from the upstream (see the text form). Mixing text and Buffer
+     * events in one session is refused, as in njs.
+     */
     on(event: 'upstream' | 'downstream', callback: (data: Buffer, flags: NginxStreamCallbackFlags) => void | Promise<void>): void;
     /** Removes a callback: in node_filter that direction's data passes as it is. */
     off(event: 'upload' | 'download' | 'upstream' | 'downstream'): void;
@@ -279,12 +367,15 @@ export type NginxStreamFilter = (s: NginxStreamSession) => void;
  * http and stream handlers alike; each method is atomic across workers.
  */
 export interface NgxSharedDict {
+    /** the zone's name, as `node_shared_dict_zone zone=NAME:size` gives it */
     readonly name: string;
     /** what values are: `type=string` (the default) or `type=number` */
     readonly type: 'string' | 'number';
     /** the zone's size in bytes */
     readonly capacity: number;
+    /** The entry's value, `undefined` if there is none (or it expired). */
     get(key: string): string | number | undefined;
+    /** Whether there is an entry (not expired). */
     has(key: string): boolean;
     /** Stores a value (of the dict's type); `timeout` (ms) overrides the zone's. Full: SharedMemoryError. */
     set(key: string, value: string | number, timeout?: number): this;
@@ -304,6 +395,7 @@ export interface NgxSharedDict {
     items(max?: number): [string, string | number][];
     /** How many entries there are. */
     size(): number;
+    /** Removes every entry. */
     clear(): void;
     /** Free bytes of the zone (whole free pages). */
     freeSpace(): number;
@@ -313,7 +405,9 @@ export interface NgxSharedDict {
 
 /** What a `node_periodic` handler gets: the variables of the block that declares it. */
 export interface NginxPeriodicSession {
+    /** nginx variables of the declaring block, as text (njs's periodic session has the same). */
     readonly variables: NginxVariables;
+    /** nginx variables of the declaring block, as Buffers. */
     readonly rawVariables: NginxRawVariables;
 }
 
@@ -329,9 +423,11 @@ export interface NgxMetricConfiguration {
     name: string;
     /** the `# HELP` text; the name by default */
     help?: string;
+    /** the names of its labels; each observation gives a value for each (or leaves it out) */
     labelNames?: readonly string[];
 }
 
+/** A histogram's definition: a metric's, and its buckets. */
 export interface NgxHistogramConfiguration extends NgxMetricConfiguration {
     /** upper bounds, increasing (+Inf is implied); prom-client's defaults, seconds, if left out */
     buckets?: readonly number[];
@@ -339,40 +435,59 @@ export interface NgxHistogramConfiguration extends NgxMetricConfiguration {
 
 /** A counter bound to label values (`counter.labels('GET')`). */
 export interface NgxCounterChild {
+    /** Adds `value` (1 by default, never negative). */
     inc(value?: number): void;
 }
 
 /** Goes up only: requests, bytes, errors. */
 export interface NgxCounter {
+    /** the metric's name */
     readonly name: string;
     /** Adds `value` (1 by default, never negative). */
     inc(value?: number): void;
+    /** Adds `value` (1 by default) to the series of these label values. */
     inc(labels: NgxMetricLabels, value?: number): void;
     /** Label values in the order of the label names, or an object of them. */
     labels(...values: (string | number)[]): NgxCounterChild;
+    /** The series of these label values. */
     labels(labels: NgxMetricLabels): NgxCounterChild;
 }
 
+/** A gauge bound to label values (`gauge.labels('eu')`). */
 export interface NgxGaugeChild {
+    /** Replaces the value (for all workers). */
     set(value: number): void;
+    /** Adds `value` (1 by default). */
     inc(value?: number): void;
+    /** Subtracts `value` (1 by default). */
     dec(value?: number): void;
 }
 
 /** Goes up and down. One value for all workers: `set()` replaces it, `inc()` and `dec()` change it. */
 export interface NgxGauge {
+    /** the metric's name */
     readonly name: string;
+    /** Replaces the value (for all workers). */
     set(value: number): void;
+    /** Replaces the value of the series of these label values. */
     set(labels: NgxMetricLabels, value: number): void;
+    /** Adds `value` (1 by default). */
     inc(value?: number): void;
+    /** Adds `value` (1 by default) to the series of these label values. */
     inc(labels: NgxMetricLabels, value?: number): void;
+    /** Subtracts `value` (1 by default). */
     dec(value?: number): void;
+    /** Subtracts `value` (1 by default) from the series of these label values. */
     dec(labels: NgxMetricLabels, value?: number): void;
+    /** Label values in the order of the label names. */
     labels(...values: (string | number)[]): NgxGaugeChild;
+    /** The series of these label values. */
     labels(labels: NgxMetricLabels): NgxGaugeChild;
 }
 
+/** A histogram bound to label values (`histogram.labels('GET')`). */
 export interface NgxHistogramChild {
+    /** Counts `value` into its bucket (and the sum and count). */
     observe(value: number): void;
     /** Starts timing; the returned function observes the seconds since and returns them. */
     startTimer(): () => number;
@@ -380,11 +495,17 @@ export interface NgxHistogramChild {
 
 /** Counts observations into buckets: latencies, sizes. */
 export interface NgxHistogram {
+    /** the metric's name */
     readonly name: string;
+    /** Counts `value` into its bucket (and the sum and count). */
     observe(value: number): void;
+    /** Counts `value` into the series of these label values. */
     observe(labels: NgxMetricLabels, value: number): void;
+    /** Starts timing; the returned function observes the seconds since (with these labels) and returns them. */
     startTimer(labels?: NgxMetricLabels): () => number;
+    /** Label values in the order of the label names. */
     labels(...values: (string | number)[]): NgxHistogramChild;
+    /** The series of these label values. */
     labels(labels: NgxMetricLabels): NgxHistogramChild;
 }
 
@@ -397,11 +518,17 @@ export interface NgxHistogram {
 export interface NgxMetrics {
     /** whether a metrics zone records what the metrics count */
     readonly enabled: boolean;
+    /** A counter (defined once; the same definition again returns it). */
     counter(name: string, help?: string, labelNames?: readonly string[]): NgxCounter;
+    /** A counter, from prom-client's form of definition. */
     counter(config: NgxMetricConfiguration): NgxCounter;
+    /** A gauge (defined once; the same definition again returns it). */
     gauge(name: string, help?: string, labelNames?: readonly string[]): NgxGauge;
+    /** A gauge, from prom-client's form of definition. */
     gauge(config: NgxMetricConfiguration): NgxGauge;
+    /** A histogram (defined once; the same definition again returns it). */
     histogram(name: string, help?: string, labelNames?: readonly string[], buckets?: readonly number[]): NgxHistogram;
+    /** A histogram, from prom-client's form of definition. */
     histogram(config: NgxHistogramConfiguration): NgxHistogram;
 }
 
@@ -444,9 +571,16 @@ export interface NgxFetchResponse extends Response {
 /** nginx's error_log levels as `ngx.log()` takes them. */
 export type NgxLogLevel = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
 
+/**
+ * The global `ngx` object, in every handler and at a module's top level (njs's `ngx`: its
+ * members and level constants; `ngx.fetch` is Node's `fetch`).
+ */
 export interface NgxObject {
+    /** `ngx.log()`'s level for error_log's `info` */
     readonly INFO: 7;
+    /** `ngx.log()`'s level for error_log's `warn` */
     readonly WARN: 5;
+    /** `ngx.log()`'s level for error_log's `error` */
     readonly ERR: 4;
     /** Writes a message to the error log at the given level. */
     log(level: NgxLogLevel, message: unknown): void;

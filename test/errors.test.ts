@@ -124,7 +124,125 @@ describe('nginx -t reports a broken configuration', () => {
         const twice = await check({
             http: `node_import main from ${fixture('modules/named.mjs')}; node_import main from ${fixture('modules/greeter.mjs')};`,
         });
-        assert.match(twice.output, /name "main" already stands for ".*named\.mjs" in .*nginx\.conf:\d+; use "node_import othername from/);
+        assert.match(twice.output, /name "main" already stands for ".*named\.mjs" in this block \(.*nginx\.conf:\d+\); use "node_import othername from/);
+    });
+
+    it('names the part of a longer handler name that is missing, or is not an object', async () => {
+        const result = await check({
+            http: `node_import nested from ${fixture('modules/scoped/nested.mjs')}; node_import main from ${fixture('modules/named.mjs')};`,
+            server: `
+        location /a { node_content nested.routes.admin.hide; }
+        location /b { node_content main.notAFunction.call; }
+        location /c { node_content nested.missing.show; }`,
+        });
+        assert.equal(result.ok, false);
+        assert.match(result.output,
+            /node_content "nested.routes.admin.hide": "routes.admin" of module "nested" \(.*nested\.mjs\) has no "hide"; it has name, show, in .*nginx\.conf:\d+/);
+        assert.match(result.output,
+            /node_content "main.notAFunction.call": "notAFunction" of module "main" \(.*named\.mjs\) is number, not an object with "call", in .*nginx\.conf:\d+/);
+        assert.match(result.output, /node_content "nested.missing.show": module "nested" \(.*nested\.mjs\) has no export "missing"; it exports routes, tools, in/);
+    });
+
+    it('imports per block: the same name in two blocks is fine, a name is looked up where the handler stands', async () => {
+        const fine = await check({
+            server: `
+        location /a { node_import which from ${fixture('modules/scoped/which-a.mjs')}; node_content which.which; }
+        location /b { node_import which from ${fixture('modules/scoped/which-b.mjs')}; node_content which.which; }`,
+        });
+        assert.equal(fine.ok, true, fine.output);
+
+        const elsewhere = await check({
+            server: `
+        location /a { node_import which from ${fixture('modules/scoped/which-a.mjs')}; node_content which.which; }
+        location /b { node_content which.which; }`,
+        });
+        assert.equal(elsewhere.ok, false);
+        assert.match(elsewhere.output, new RegExp('node_content "which.which": no module is imported as "which" in this block or the ' +
+            'blocks around it \\(only in other blocks, at .*nginx\\.conf:\\d+\\); a handler\'s module is looked up where its ' +
+            'directive stands: add "node_import which from <file>;" here or in an enclosing block, in .*nginx\\.conf:\\d+'));
+    });
+
+    it('warns, and still succeeds, when a function assigns a variable of the module (njs would keep it per session)', async () => {
+        const result = await check({
+            stream: (ports) => `
+    node_import mqtt from mqtt.js;
+    node_import counter from counter.ts;
+    server { listen 127.0.0.1:${ports[0]}; node_preread mqtt.preread; node_set $client_id mqtt.clientId; return $client_id; }`,
+            files: {
+                // the sticky-session pattern of njs's MQTT example: fine in njs, shared by all sessions here
+                'conf/mqtt.js': [
+                    'var client_id;',
+                    'function preread(s) {',
+                    '    s.on("upload", function (data) {',
+                    '        client_id = data.slice(2);',
+                    '        s.done();',
+                    '    });',
+                    '}',
+                    'function clientId(s) { return client_id; }',
+                    'export default { preread, clientId };',
+                ].join('\n'),
+                'conf/counter.ts': 'let seen: number = 0;\nexport function count(s: unknown): string {\n    seen++;\n    return String(seen);\n}\n',
+            },
+        });
+        assert.equal(result.ok, true, result.output);
+        assert.match(result.output, new RegExp(`\\[warn\\] \\d+#\\d+: ${result.prefix}/conf/mqtt\\.js:4: a function assigns "client_id", ` +
+            'a variable of the module \\(declared at line 1\\); ngx-node loads a module once per worker and all its requests and ' +
+            'sessions share that variable \\(njs gives each a fresh copy\\): keep per-request state on r or s, in r.variables or ' +
+            's.variables, or in a WeakMap keyed by r or s .*; node_import "mqtt" in .*nginx\\.conf:\\d+'));
+        assert.match(result.output, new RegExp(`\\[warn\\] .*${result.prefix}/conf/counter\\.ts:3: a function assigns "seen", a variable of the module \\(declared at line 1\\)`));
+        assert.match(result.output, /test is successful/);
+    });
+
+    it('does not warn about a module whose functions keep their state on the session', async () => {
+        const result = await check({
+            stream: (ports) => `
+    node_import mqtt from mqtt.js;
+    node_var $client_id_seen;
+    server { listen 127.0.0.1:${ports[0]}; node_preread mqtt.preread; node_set $client_id mqtt.clientId; return $client_id; }`,
+            files: {
+                'conf/mqtt.js': [
+                    'const clientIds = new WeakMap();',
+                    'let ready = false;',
+                    'ready = true;',
+                    '(async () => { ready = await Promise.resolve(true); })();',
+                    'function preread(s) {',
+                    '    s.on("upload", function (data) {',
+                    '        let client_id = data.slice(2);',
+                    '        client_id = client_id.trim();',
+                    '        clientIds.set(s, client_id);',
+                    '        s.variables.client_id_seen = client_id;',
+                    '        s.done();',
+                    '    });',
+                    '}',
+                    'function clientId(s) { var ready = clientIds.get(s); return ready; }',
+                    'export default { preread, clientId };',
+                ].join('\n'),
+            },
+        });
+        assert.equal(result.ok, true, result.output);
+        assert.doesNotMatch(result.output, /\[warn\]/);
+    });
+
+    it('refuses a variable node_set gives in two blocks where its module is another file', async () => {
+        const result = await check({
+            server: `
+        location /a { node_import which from ${fixture('modules/scoped/which-a.mjs')}; node_set $which which.which; }
+        location /b { node_import which from ${fixture('modules/scoped/which-b.mjs')}; node_set $which which.which; }`,
+        });
+        assert.equal(result.ok, false);
+        assert.match(result.output, /node_set "which.which" in .*nginx\.conf:\d+ and in .*nginx\.conf:\d+ set the same variable, but the module is ".*which-a\.mjs" in the first and ".*which-b\.mjs" in the second; a variable has one function: give one of them another variable/);
+    });
+
+    it('imports per stream server', async () => {
+        const result = await check({
+            streamPorts: 2,
+            stream: (ports) => `
+    server { listen 127.0.0.1:${ports[0]}; node_import main from ${fixture('modules/scoped/which-a.mjs')}; node_access main.which; return ok; }
+    server { listen 127.0.0.1:${ports[1]}; node_import other from ${fixture('modules/scoped/which-b.mjs')}; node_preread main.which; return ok; }`,
+        });
+        assert.equal(result.ok, false);
+        assert.match(result.output, /node_preread "main.which": no module is imported as "main" in this block or the blocks around it \(only in other blocks, at .*nginx\.conf:\d+\)/);
+        assert.doesNotMatch(result.output, /node_access/);
     });
 });
 
@@ -231,7 +349,7 @@ describe('a failing handler', () => {
         assert.equal((await request(nginx.url('/throwing-var'))).text, '[]');
         await nginx.waitForLog(/node_set "main.setThrows" failed: Error: variable boom/);
         assert.equal((await request(nginx.url('/promise-var'))).text, '[]');
-        await nginx.waitForLog(/node_set "main.returnsPromiseToSet" returned a Promise; make it an async function to have it awaited before the access phase/);
+        await nginx.waitForLog(/\[warn\] .*node_set "main.returnsPromiseToSet" returned a Promise; the variable is empty\. Make it an async function to have it awaited before the access phase/);
     });
 });
 

@@ -4,7 +4,7 @@
  * with ngx-node's, and what comes back must match.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 
 import { freePort, Nginx, workerUser } from './harness/nginx';
@@ -20,7 +20,19 @@ function streamConf(engine: 'njs' | 'node', ports: number[], echoPort: number): 
     js_set $greeting_line main.greeting;
     server { listen 127.0.0.1:${ports[0]}; js_access main.access; js_preread main.preread; return "$greeting_line\\n"; }
     server { listen 127.0.0.1:${ports[1]}; js_filter main.filter; proxy_pass 127.0.0.1:${echoPort}; }
-    server { listen 127.0.0.1:${ports[2]}; js_filter main.bytes; proxy_pass 127.0.0.1:${echoPort}; }`;
+    server { listen 127.0.0.1:${ports[2]}; js_filter main.bytes; proxy_pass 127.0.0.1:${echoPort}; }
+    server {
+        listen 127.0.0.1:${ports[3]};
+        js_import helper from njs-compat/stream-helper-a.js;
+        js_set $helper_a helper.variables.line;
+        return "$helper_a\n";
+    }
+    server {
+        listen 127.0.0.1:${ports[4]};
+        js_import helper from njs-compat/stream-helper-b.js;
+        js_set $helper_b helper.variables.line;
+        return "$helper_b\n";
+    }`;
     return `load_module ${NGINX_STREAM_MODULE};
 load_module ${engine === 'njs' ? NJS_STREAM_MODULE : STREAM_MODULE};
 ${workerUser()}
@@ -41,16 +53,18 @@ describe('njs stream compatibility', () => {
 
     before(async () => {
         echo = await echoServer();
-        const script = readFileSync(fixture('njs-compat/stream.js'), 'utf8');
+        const scripts = Object.fromEntries(readdirSync(fixture('njs-compat')).filter((name) => /^stream.*\.js$/.test(name))
+            .map((name) => [`conf/njs-compat/${name}`, readFileSync(fixture(`njs-compat/${name}`), 'utf8')]));
         for (const engine of ['njs', 'node'] as const) {
             // the harness waits for the port it gives the configuration: the first server's
-            const others = [await freePort(), await freePort()];
+            const others: number[] = [];
+            while (others.length < 4) others.push(await freePort());
             servers[engine] = await Nginx.start({
                 conf: (port) => {
                     ports[engine] = [port, ...others];
                     return streamConf(engine, ports[engine]!, echo.port);
                 },
-                files: { 'conf/njs-compat/stream.js': script },
+                files: scripts,
             });
         }
     });
@@ -89,6 +103,15 @@ describe('njs stream compatibility', () => {
         const [njs, node] = await both(1, ['abc', 'def'], 300);
         assert.equal(node, njs);
         assert.equal(node, '[ABC][DEF]');
+    });
+
+    it('js_import per server, a handler named module.object.function', async () => {
+        const [njsA, nodeA] = await both(3, []);
+        assert.equal(nodeA, njsA);
+        assert.equal(nodeA, 'helper a for 127.0.0.1\n');
+        const [njsB, nodeB] = await both(4, []);
+        assert.equal(nodeB, njsB);
+        assert.equal(nodeB, 'helper b for 127.0.0.1\n');
     });
 
     it('a filter of Buffers', async () => {

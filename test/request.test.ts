@@ -7,6 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import { rawRequest, request } from './harness/http';
 import { Nginx } from './harness/nginx';
 import { fixture } from './harness/paths';
+import { libnodeVersion, nginxVersion } from './harness/versions';
+import { tcpExchange } from './harness/tcp';
 
 describe('the r object', () => {
     let nginx: Nginx;
@@ -19,6 +21,9 @@ describe('the r object', () => {
     node_set $counted_nocache main.counted nocache;
     node_set $bytes_value main.bytesValue;
     node_set $header_value main.headerValue;
+    node_set $leaves_pending main.leavesPending;
+    node_var $nv_one;
+    node_var $nv_two two;
     client_body_buffer_size 1k;`,
             server: `
         location /info { node_content main.info; }
@@ -44,6 +49,19 @@ describe('the r object', () => {
         location /small { client_max_body_size 1k; node_content main.bodyRefused; }
         location /ngx { node_content main.ngxInfo; }
         location /form { node_content main.form; }
+        location /form-options { node_content main.formOptions; }
+        location /form-data { node_content main.formData; }
+        location /access-body {
+            client_max_body_size 100;
+            set $body_seen '';
+            node_access main.accessBody;
+            node_content main.afterAccess;
+        }
+        location /read-twice { node_content main.readTwice; }
+        location ~ ^/captures/(\\w+)/(\\d+)$ { node_content main.captures; }
+        location /var-names { node_content main.varNames; }
+        location /misuse { node_content main.misuse; }
+        location /leaves-pending { return 200 $leaves_pending; }
         location /raw { node_content main.raw; }
         location /cached { add_header X-Value $counted; return 200 $counted; }
         location /nocache { add_header X-Value $counted_nocache; return 200 $counted_nocache; }
@@ -169,9 +187,12 @@ describe('the r object', () => {
         await nginx.waitForLog(/\[error\] .*log-line-error/);
         await nginx.waitForLog(/\[error\] .*ngx-log-err/);
         await nginx.waitForLog(/\[warn\] .*\{ structured: true \}/);
-        await nginx.waitForLog(/\[info\] .*console-log-5/);
-        await nginx.waitForLog(/\[warn\] .*console-warn/);
-        await nginx.waitForLog(/\[error\] .*console-error/);
+        // what a script writes starts with "js: ", as in njs's error log
+        await nginx.waitForLog(/\[info\] \d+#\d+: \*\d+ js: log-line-info/);
+        await nginx.waitForLog(/\[error\] \d+#\d+: js: ngx-log-err/);
+        await nginx.waitForLog(/\[info\] \d+#\d+: js: console-log-5\n/);
+        await nginx.waitForLog(/\[warn\] \d+#\d+: js: console-warn\n/);
+        await nginx.waitForLog(/\[error\] \d+#\d+: js: console-error\n/);
     });
 
     it('reads the request body as text, JSON and bytes', async () => {
@@ -218,21 +239,110 @@ describe('the r object', () => {
         assert.equal(ok.text, 'read it');
     });
 
-    it('reads forms, urlencoded and multipart', async () => {
-        const urlencoded = await request(nginx.url('/form'), {
-            body: 'a=1&b=two+words&c=%C3%A4', headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    const boundary = 'ngx-node-boundary';
+    const multipart = (...parts: string[][]) => [
+        ...parts.flatMap((part) => [`--${boundary}`, ...part]), `--${boundary}--`, '',
+    ].join('\r\n');
+    const multipartType = { 'Content-Type': `multipart/form-data; boundary="${boundary}"` };
+    const urlencodedType = { 'Content-Type': 'application/x-www-form-urlencoded' };
+
+    it('reads forms into njs\'s form object, urlencoded and multipart', async () => {
+        const urlencoded = await request(nginx.url('/form'), { body: 'a=1&b=two+words&a=%C3%A4&&c', headers: urlencodedType });
+        assert.deepEqual(JSON.parse(urlencoded.text), {
+            tag: '[object RequestForm]', a: '1', all: ['1', 'ä'], missing: null, none: [], has: [true, false, true],
+            hasFiles: false, seen: [['a', '1', true, 'this'], ['b', 'two words', true, 'this'], ['a', 'ä', true, 'this'], ['c', '', true, 'this']],
+            again: true,
         });
+        const body = multipart(
+            ['Content-Disposition: form-data; name="a"', '', 'value'],
+            ['Content-Disposition: form-data; name="upload"; filename="x \\"y\\".bin"', 'Content-Type: application/octet-stream', '', 'BINARY'],
+            ['content-disposition: form-data; name=a', '', 'second\r\nline'],
+        );
+        const reply = await request(nginx.url('/form'), { body, headers: multipartType });
+        assert.deepEqual(JSON.parse(reply.text), {
+            tag: '[object RequestForm]', a: 'value', all: ['value', 'second\r\nline'], missing: null, none: [],
+            has: [true, false, true], hasFiles: true,
+            seen: [['a', 'value', true, 'this'], ['upload', { name: 'x "y".bin' }, true, 'this'], ['a', 'second\r\nline', true, 'this']],
+            again: true,
+        });
+    });
+
+    it('rejects malformed forms with a TypeError, as njs', async () => {
+        const refused = async (body: string, headers: Record<string, string>, path = '/form') => {
+            const reply = await request(nginx.url(path), { body, headers });
+            assert.equal(reply.status, 400, reply.text);
+            return reply.text;
+        };
+        assert.match(await refused('a=1', {}), /^TypeError: .*request content type is required/);
+        assert.match(await refused('a=1', { 'Content-Type': 'text/plain' }), /^TypeError: .*unsupported content type "text\/plain"/);
+        assert.match(await refused('a=%zz', urlencodedType), /^TypeError: .*malformed percent escape/);
+        assert.match(await refused('a=%4', urlencodedType), /^TypeError: .*malformed percent escape/);
+        assert.match(await refused('a=1&b=2&c=3', urlencodedType, '/form?maxKeys=2'), /^TypeError: .*maxKeys limit exceeded/);
+        assert.equal(JSON.parse((await request(nginx.url('/form?maxKeys=3'), { body: 'a=1&b=2&c=3', headers: urlencodedType })).text).a, '1');
+        assert.match(await refused('x', { 'Content-Type': 'multipart/form-data' }), /^TypeError: .*multipart boundary is required/);
+        assert.match(await refused('x', { 'Content-Type': 'multipart/form-data; boundary=' }), /^TypeError: .*empty parameter value/);
+        assert.match(await refused('x', { 'Content-Type': `multipart/form-data; boundary=${'b'.repeat(201)}` }), /^TypeError: .*invalid multipart boundary/);
+        assert.match(await refused('no boundary here', multipartType), /^TypeError: .*malformed multipart body/);
+        assert.match(await refused(`--${boundary}\r\nContent-Disposition: form-data; name="a"\r\n\r\nunterminated`, multipartType),
+            /^TypeError: .*truncated multipart body/);
+        assert.match(await refused(multipart(['Content-Type: text/plain', '', 'v']), multipartType), /^TypeError: .*missing Content-Disposition/);
+        assert.match(await refused(multipart(['Content-Disposition: attachment; name="a"', '', 'v']), multipartType),
+            /^TypeError: .*unsupported disposition type "attachment"/);
+        assert.match(await refused(multipart(['Content-Disposition: form-data; filename="f"', '', 'v']), multipartType),
+            /^TypeError: .*multipart field name is required/);
+        assert.match(await refused(multipart(['Content-Disposition: form-data; name="a"; name="b"', '', 'v']), multipartType),
+            /^TypeError: .*duplicate name parameter/);
+        assert.match(await refused(multipart(['Content-Disposition: form-data; name="a', '', 'v']), multipartType),
+            /^TypeError: .*unterminated quoted parameter/);
+        const options = await request(nginx.url('/form-options'), { body: 'a=1', headers: urlencodedType });
+        assert.deepEqual(JSON.parse(options.text), ['TypeError', 'TypeError', 'TypeError', 'TypeError']);
+    });
+
+    it('reads forms into a WHATWG FormData, files with their content', async () => {
+        const urlencoded = await request(nginx.url('/form-data'), { body: 'a=1&b=two+words&c=%C3%A4', headers: urlencodedType });
         assert.deepEqual(JSON.parse(urlencoded.text), { a: '1', b: 'two words', c: 'ä' });
-        const boundary = 'ngx-node-boundary';
-        const multipart = [
-            `--${boundary}`, 'Content-Disposition: form-data; name="field"', '', 'value',
-            `--${boundary}`, 'Content-Disposition: form-data; name="upload"; filename="a.bin"', 'Content-Type: application/octet-stream', '', 'BINARY',
-            `--${boundary}--`, '',
-        ].join('\r\n');
-        const reply = await request(nginx.url('/form'), {
-            body: multipart, headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}` },
-        });
+        const body = multipart(
+            ['Content-Disposition: form-data; name="field"', '', 'value'],
+            ['Content-Disposition: form-data; name="upload"; filename="a.bin"', 'Content-Type: application/octet-stream', '', 'BINARY'],
+        );
+        const reply = await request(nginx.url('/form-data'), { body, headers: multipartType });
         assert.deepEqual(JSON.parse(reply.text), { field: 'value', upload: 'file a.bin application/octet-stream 6' });
+    });
+
+    it('reads the body in node_access, sent slowly in pieces', async () => {
+        const head = 'POST /access-body HTTP/1.1\r\nHost: test\r\nConnection: close\r\n';
+        const sized = await tcpExchange(nginx.port, [`${head}Content-Length: 11\r\n\r\nhello`, ' wor', 'ld'], { gapMs: 300 });
+        assert.match(sized.text, /^HTTP\/1\.1 200 /);
+        assert.match(sized.text, /access read "hello world", content sees "hello world"\n$/);
+        const chunked = await tcpExchange(nginx.port, [`${head}Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n`, '6\r\n world\r\n', '0\r\n\r\n'],
+            { gapMs: 300 });
+        assert.match(chunked.text, /access read "hello world", content sees "hello world"\n$/);
+        // a client that goes away halfway: the read rejects, nginx carries on
+        const gone = await tcpExchange(nginx.port, [`${head}Content-Length: 50\r\n\r\nhello`], { endAfterMs: 300 });
+        assert.equal(gone.text, '');
+        await nginx.waitForLog(/node_access "main\.accessBody" failed[^:]*: Error: the request ended before its body was read/);
+        assert.equal((await request(nginx.url('/access-body'), { body: 'again' })).text,
+            'access read "again", content sees "again"\n');
+    });
+
+    it('answers 413 when the body node_access reads is too large', async () => {
+        const head = 'POST /access-body HTTP/1.1\r\nHost: test\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n';
+        const reply = await tcpExchange(nginx.port, [`${head}5\r\nhello\r\n`, `96\r\n${'x'.repeat(150)}\r\n0\r\n\r\n`], { gapMs: 300 });
+        assert.match(reply.text, /^HTTP\/1\.1 413 /);
+        assert.doesNotMatch(reply.text, /HTTP\/1\.1 500/);
+        await nginx.waitForLog(/client intended to send too large chunked body/);
+        // all at once: nginx refuses the body as soon as the handler asks for it
+        const whole = await tcpExchange(nginx.port, [`${head}c8\r\n${'y'.repeat(200)}\r\n0\r\n\r\n`]);
+        assert.match(whole.text, /^HTTP\/1\.1 413 /);
+    });
+
+    it('throws on a second read while the body is being read, as njs', async () => {
+        const head = 'POST /read-twice HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Length: 6\r\n\r\n';
+        const reply = await tcpExchange(nginx.port, [`${head}abc`, 'def'], { gapMs: 300 });
+        const answer = JSON.parse(reply.text.slice(reply.text.indexOf('\r\n\r\n') + 4));
+        assert.equal(answer.body, 'abcdef');
+        assert.match(answer.second, /^TypeError: r\.readRequestArrayBuffer\(\): request body is already being read/);
+        assert.equal(answer.third, 'abcdef');
     });
 
     it('gives raw variables as bytes and raw response headers in order', async () => {
@@ -242,16 +352,44 @@ describe('the r object', () => {
         assert.deepEqual(reply.out, [['Set-Cookie', 'x=1'], ['Set-Cookie', 'y=2'], ['X-Raw', 'raw']]);
     });
 
+    it('gives the captures of a regular expression location as r.variables[n]', async () => {
+        const reply = JSON.parse((await request(nginx.url('/captures/word/42'))).text);
+        assert.deepEqual(reply, { whole: '/captures/word/42', first: 'word', second: '42', none: null, raw: 'word' });
+    });
+
+    it('lists the node_var variables with r.jsVarNames()', async () => {
+        const reply = JSON.parse((await request(nginx.url('/var-names'))).text);
+        assert.deepEqual(reply, { all: ['nv_one', 'nv_two'], prefixed: ['nv_two'], none: [] });
+    });
+
+    it('throws TypeError for misuse and RangeError for statuses out of range, as njs 1.0', async () => {
+        const reply = await request(nginx.url('/misuse'));
+        assert.deepEqual(JSON.parse(reply.text), {
+            'return("x")': 'TypeError', 'return(1000)': 'RangeError', 'return(-1)': 'RangeError',
+            'status = "x"': 'TypeError', 'status = 1000': 'RangeError', 'sendBuffer()': 'TypeError', 'done()': 'TypeError',
+            'uri = "/x"': 'TypeError', 'internalRedirect("")': 'TypeError', 'variables.unknown =': 'TypeError',
+            'variables.remote_addr =': 'TypeError', 'headersIn.x =': 'TypeError', 'headersOut[bad name] =': 'TypeError',
+            'headersOut.x = {}': 'TypeError', 'defineProperty getter': 'TypeError', 'subrequest()': 'TypeError',
+            'subrequest(uri, 5)': 'TypeError', 'subrequest(uri, {}, 5)': 'TypeError',
+            'subrequest detached with callback': 'TypeError', 'subrequest("/../x")': 'TypeError', 'jsVarNames(5)': 'TypeError',
+        });
+    });
+
+    it('warns when a sync node_set function leaves promises pending', async () => {
+        assert.equal((await request(nginx.url('/leaves-pending'))).text, 'sync value');
+        await nginx.waitForLog(/\[warn\] .*node_set "main\.leavesPending" returned while 2 promise\(s\) it created were still pending/);
+    });
+
     it('exposes ngx', async () => {
         const info = JSON.parse((await request(nginx.url('/ngx'))).text);
         assert.equal(info.worker_id, 0);
-        assert.equal(info.version, '1.22.1');
+        assert.equal(info.version, nginxVersion());
         assert.equal(info.prefix, `${nginx.prefix}/`);
         assert.equal(info.conf_prefix, `${nginx.prefix}/conf/`);
         assert.equal(info.conf_file_path, `${nginx.prefix}/conf/nginx.conf`);
         assert.deepEqual(info.levels, [7, 5, 4]);
         assert.match(info.ngx_node_version, /^\d+\.\d+\.\d+/);
-        assert.match(info.node, /^18\./);
+        assert.equal(info.node, libnodeVersion());
     });
 
     it('evaluates node_set once per request, or on every use with nocache', async () => {

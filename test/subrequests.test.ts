@@ -22,12 +22,15 @@ describe('subrequests', () => {
         location /detached { node_content main.detached; }
         location /counted { node_content main.counted; }
         location /missing { node_content main.missing; }
+        location /query { node_content main.query; }
+        location /redirecting { node_content main.redirecting; }
         location /internal/ {
             internal;
             location /internal/users { node_content main.users; }
             location /internal/orders { node_content main.orders; }
             location /internal/count { node_content main.count; }
             location /internal/proxied { proxy_pass http://127.0.0.1:${origin.port}/echo; }
+            location /internal/redirects { node_content main.redirects; }
         }`,
         });
     });
@@ -65,6 +68,25 @@ describe('subrequests', () => {
         assert.equal((await request(nginx.url('/detached'))).text, 'sent\n');
         await sleep(100);
         assert.equal((await request(nginx.url('/counted'))).text, '1\n');
+    });
+
+    it('takes the arguments from the URI and decodes its path, as njs', async () => {
+        const reply = JSON.parse((await request(nginx.url('/query'))).text);
+        assert.equal(reply.plain, '3');
+        assert.equal(reply.both, '4');
+        assert.equal(reply.decoded, 200);
+        // JSON.stringify(reply): the reply's data, as njs shows it
+        assert.deepEqual(Object.keys(reply.reply).sort(), [
+            'args', 'headersIn', 'headersOut', 'httpVersion', 'internal', 'method', 'remoteAddress', 'responseText', 'status', 'uri',
+        ]);
+        assert.deepEqual(reply.reply.args, { limit: '3' });
+        assert.equal(reply.reply.uri, '/internal/orders');
+        assert.equal(reply.reply.status, 200);
+        assert.equal(reply.reply.responseText, '{"limit":"3","method":"GET"}');
+    });
+
+    it('refuses r.internalRedirect() in a subrequest with a TypeError, as njs', async () => {
+        assert.match((await request(nginx.url('/redirecting'))).text, /^TypeError: r\.internalRedirect\(\): not in a subrequest/);
     });
 
     it('gives the status of a failing subrequest', async () => {

@@ -48,7 +48,8 @@ constexpr uint64_t kLoadTimeoutMs = 30000;
 
 struct Runtime {
   const ngx_node_init_t* host = nullptr;
-  std::unique_ptr<node::InitializationResult> process;
+  // a unique_ptr up to Node 20, a shared_ptr from Node 22 on
+  decltype(node::InitializeOncePerProcess(std::vector<std::string>())) process;
   std::unique_ptr<node::CommonEnvironmentSetup> setup;
   Isolate* isolate = nullptr;
   uv_loop_t* loop = nullptr;
@@ -238,6 +239,7 @@ MaybeLocal<Value> LoadRuntimeModule(const node::StartExecutionCallbackInfo& info
 }
 
 int LoopNeedsPoll();
+void RunLoopNoWait();
 
 enum class Awaited { kSettled, kTimedOut, kStopped };
 
@@ -248,7 +250,7 @@ Awaited AwaitPromise(Local<Promise> promise, uint64_t timeout_ms) {
   uint64_t deadline = uv_now(rt->loop) + timeout_ms;
   while (promise->State() == Promise::kPending && !rt->stopped) {
     rt->guard.Enter();
-    uv_run(rt->loop, UV_RUN_NOWAIT);
+    RunLoopNoWait();
     if (Leave("module top-level code")) return Awaited::kStopped;
     if (promise->State() != Promise::kPending || uv_now(rt->loop) >= deadline) break;
     if (!LoopNeedsPoll()) {
@@ -431,7 +433,8 @@ void StoreReturn(Isolate* isolate, Local<Value> value, ngx_node_value_t* ret) {
 }
 
 // Calls runtime.<fn>(argv) in a callback scope. node::MakeCallback enters the runtime's
-// context itself; a scope of our own around it would only enter it twice.
+// context itself; a scope of our own around it would only enter it twice. (Every call shares
+// the runtime as its async resource: src/runtime/async-scope.ts.)
 MaybeLocal<Value> CallRuntime(const Global<Function>& fn, int argc, Local<Value>* argv,
                               TryCatch* tc, const char* what) {
   Isolate* isolate = rt->isolate;
@@ -500,16 +503,37 @@ int LoopTimeout() {
   return uv_backend_timeout(rt->loop);
 }
 
-// New watchers reach epoll only inside uv_run (ARCHITECTURE.md, the event-loop design).
-int LoopNeedsPoll() {
-  void* queue = &rt->loop->watcher_queue;
-  return rt->loop->watcher_queue[0] != queue;
+// New watchers reach epoll only inside uv_run (ARCHITECTURE.md, the event-loop design), so
+// after anything that may have made one the module runs the loop once more. libuv's queue of
+// new watchers is private (and changed type in libuv 1.45), so what is watched instead is an
+// activity signature made of uv_loop_t's public fields: starting a socket, timer or request
+// changes the count of active handles or requests. A change since the end of the last LoopRun()
+// means JS made work that uv_run has not seen. And uv_run itself registers new watchers in its
+// poll phase only: a callback that runs later in the same iteration (setImmediate, a close
+// callback) and opens a socket leaves a watcher that epoll learns at the next uv_run only; so
+// when the signature changed during uv_run, the next LoopNeedsPoll() asks for one more run.
+// Counts do not see an unreferenced handle start, nor a handle opened as another one closes.
+uint64_t LoopSignature() {
+  return (static_cast<uint64_t>(rt->loop->active_handles) << 32) | rt->loop->active_reqs.count;
+}
+
+uint64_t loop_signature = 0;   // at the end of the last LoopRun()
+bool loop_changed_in_run = false;
+
+int LoopNeedsPoll() { return loop_changed_in_run || LoopSignature() != loop_signature; }
+
+// One uv_run(NOWAIT), noting the signature before and after it.
+void RunLoopNoWait() {
+  uint64_t before = LoopSignature();
+  uv_run(rt->loop, UV_RUN_NOWAIT);
+  loop_signature = LoopSignature();
+  loop_changed_in_run = loop_signature != before;
 }
 
 void LoopRun() {
   if (rt->stopped) return;
   rt->guard.Enter();
-  uv_run(rt->loop, UV_RUN_NOWAIT);
+  RunLoopNoWait();
   Leave("a timer, I/O or promise callback");
 }
 

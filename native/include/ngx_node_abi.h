@@ -97,6 +97,7 @@ typedef void (*ngx_node_op_pt)(void *object, unsigned op,
     X(HTTP_VERSION, httpVersion)                                              \
     X(REMOTE_ADDRESS, remoteAddress)                                          \
     X(HEADERS_IN, headersIn)          /* [name, value, name, value ...] */    \
+    X(HEADER_IN, headerIn)            /* (name) -> value, repeats joined */   \
     X(HEADERS_OUT, headersOut)        /* [name, value, name, value ...] */    \
     X(HEADER_OUT_GET, headerOutGet)   /* (name) -> string | string[] */       \
     X(HEADER_OUT_SET, headerOutSet)   /* (name[, value[, append]]) */         \
@@ -126,6 +127,7 @@ typedef void (*ngx_node_op_pt)(void *object, unsigned op,
     X(PARENT, parent)                 /* the parent's handle, or undefined */ \
     X(INTERNAL, internal)                                                     \
     X(PREFETCHED, prefetched)         /* (handler, value): async node_set */  \
+    X(VAR_NAMES, varNames)            /* the node_var variables' names */     \
     X(FETCH, fetch)                   /* the number of the ngx.fetch settings \
                                           of the request's block */           \
 

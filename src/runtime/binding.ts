@@ -31,10 +31,11 @@ const dictOpNames = [
 
 const httpOpNames = [
     'method', 'uri', 'args', 'httpVersion', 'remoteAddress',
-    'headersIn', 'headersOut', 'headerOutGet', 'headerOutSet', 'status', 'setStatus',
+    'headersIn', 'headerIn', 'headersOut', 'headerOutGet', 'headerOutSet', 'status', 'setStatus',
     'variable', 'setVariable', 'sendHeader', 'send', 'finish', 'return', 'internalRedirect',
     'readBody', 'requestBody', 'log', 'done', 'decline', 'setUri', 'setArgs', 'sendBuffer',
-    'filterDone', 'filtered', 'subrequest', 'responseBody', 'parent', 'internal', 'prefetched', 'fetch',
+    'filterDone', 'filtered', 'subrequest', 'responseBody', 'parent', 'internal', 'prefetched', 'varNames',
+    'fetch',
 ] as const;
 
 const luaOpNames = ['target', 'complete'] as const;

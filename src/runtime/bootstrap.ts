@@ -2,6 +2,7 @@
  * The runtime's entry in every nginx worker. The bridge requires this file and calls
  * start(binding, configuration) once; it returns the functions the bridge calls afterwards.
  */
+import { AsyncScope } from './async-scope';
 import { attach, NativeBinding } from './binding';
 import { parseConf } from './config';
 import { createDispatcher } from './dispatch';
@@ -14,6 +15,7 @@ import { installNgx } from './ngx';
 import { loadPreloads } from './preload';
 import { resume } from './pending';
 import { StreamSessions } from './stream/dispatch';
+import { installWebCrypto } from './web-crypto';
 
 function installProcessHandlers(): void {
     // fact 10: an exception in a timer or an unhandled rejection must not end the worker
@@ -35,8 +37,10 @@ function preload(): void {
 
 export function start(binding: NativeBinding, confJson: string) {
     attach(binding);
+    const scope = new AsyncScope();
     const conf = parseConf(confJson);
     installConsole();
+    installWebCrypto();
     installProcessHandlers();
     const metrics = new WorkerMetrics(conf);
     installNgx(conf, metrics.api);
@@ -57,5 +61,5 @@ export function start(binding: NativeBinding, confJson: string) {
     // code never reached the ends of the async contexts Node had entered for it.
     const recover = (): void => binding.nodeAsyncHooks?.clearAsyncIdStack?.();
 
-    return { dispatch: createDispatcher(slots, new LuaCalls(conf), new StreamSessions(), metrics), resume, recover, ready };
+    return { dispatch: createDispatcher(slots, new LuaCalls(conf), new StreamSessions(), metrics, scope), resume, recover, ready };
 }

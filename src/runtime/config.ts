@@ -6,16 +6,21 @@ export interface ConfLocation {
     line: number;
 }
 
-/** `node_import [name from] path;` */
+/** `node_import [name from] path;` (the same name may stand for other files in other blocks) */
 export interface ImportConf extends ConfLocation {
     name: string;
     path: string;
 }
 
-/** A directive naming a handler, `module.function`. */
+/** A directive naming a handler, `module.function` or `module.object.function`. */
 export interface HandlerConf extends ConfLocation {
     name: string;
     directive: string;
+    /**
+     * the node_import (an index of RuntimeConf.imports) its module name means in the block
+     * where the directive stands; -1: no import of that name is visible there
+     */
+    import: number;
 }
 
 /** `node_shared_dict_zone`; its index is the zone's number in the dict op */

@@ -4,6 +4,7 @@
  * before nginx looks at the request again, and such a request goes on without suspending.
  */
 import { Dispatch, Kind } from './abi';
+import type { AsyncScope } from './async-scope';
 import { where } from './config';
 import type { HandlerSlot } from './handler-slot';
 import * as http from './http/dispatch';
@@ -13,8 +14,9 @@ import type { WorkerMetrics } from './metrics';
 import { dispatchPeriodic } from './periodic';
 import type { StreamSessions } from './stream/dispatch';
 
-export function createDispatcher(slots: HandlerSlot[], lua: LuaCalls, stream: StreamSessions, metrics: WorkerMetrics) {
-    return function dispatch(kind: number, index: number, handle: number, arg: unknown, flags: number): unknown {
+export function createDispatcher(slots: HandlerSlot[], lua: LuaCalls, stream: StreamSessions, metrics: WorkerMetrics,
+    scope: AsyncScope) {
+    function dispatchKind(kind: number, index: number, handle: number, arg: unknown, flags: number): unknown {
         switch (kind) {
             case Kind.LuaCall:
                 return lua.call(handle, arg instanceof Buffer ? arg : undefined, flags) ? Dispatch.Done : Dispatch.Pending;
@@ -67,6 +69,14 @@ export function createDispatcher(slots: HandlerSlot[], lua: LuaCalls, stream: St
             default:
                 logWorker(LogLevel.ALERT, `ngx-node: unknown handler kind ${kind} for ${slot.subject} in ${where(slot.conf)}`);
                 return Dispatch.Failed;
+        }
+    }
+
+    return function dispatch(kind: number, index: number, handle: number, arg: unknown, flags: number): unknown {
+        try {
+            return dispatchKind(kind, index, handle, arg, flags);
+        } finally {
+            scope.leave();
         }
     };
 }

@@ -26,11 +26,11 @@ export class HandlerSlot {
     }
 
     /**
-     * Calls the handler with its `this` (the default export it is a method of), and what it
-     * serves (`r`, `s`, a periodic run's object) first, under the ngx.fetch settings of that
-     * one's block. With metrics, it counts the call; its latency lasts until it returns, or
-     * until the promise it returned settles, and an exception or a rejection counts as an
-     * error.
+     * Calls the handler with its `this` (the default export or the object it is a method
+     * of), and what it serves (`r`, `s`, a periodic run's object) first, under the ngx.fetch
+     * settings of that one's block. With metrics, it counts the call; its latency lasts until
+     * it returns, or until the promise it returned settles, and an exception or a rejection
+     * counts as an error.
      */
     call(subject: FetchScoped, ...args: unknown[]): unknown {
         return inFetchScope(subject, () => this.measured(subject, args));

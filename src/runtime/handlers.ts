@@ -1,4 +1,4 @@
-/** Resolving every `module.function` of the configuration once the modules are in. */
+/** Resolving every handler name of the configuration once the modules are in. */
 import type { RuntimeConf } from './config';
 import { HandlerSlot } from './handler-slot';
 import { ConfigurationError, LoadResult, resolveHandler } from './loader';

@@ -1,5 +1,6 @@
 /**
- * Loading the modules of `node_import` and finding the functions `module.function` names.
+ * Loading the modules of `node_import` and finding the functions `module.function` (or
+ * `module.object.function`) names.
  * The configuration checker (check.ts, at `nginx -t`) and every worker run this same code,
  * so what the checker accepts is what workers load.
  */
@@ -9,7 +10,7 @@ import { userInfo } from 'node:os';
 import { isAbsolute, join, resolve as resolvePath } from 'node:path';
 
 import { HandlerConf, ImportConf, RuntimeConf, where } from './config';
-import { importFile, Namespace } from './module-import';
+import { importFile, Namespace, resolveBareImportsIn } from './module-import';
 
 export interface LoadedModule {
     conf: ImportConf;
@@ -28,8 +29,10 @@ export interface Handler {
 export class ConfigurationError extends Error {}
 
 /**
- * node_path directories also serve CommonJS `require()` of packages (their node_modules), as
- * NODE_PATH does; ES modules resolve packages from their own location, as Node does.
+ * node_path directories serve bare imports of the files in them (`import m from 'lib.js'`,
+ * `require('lib.js')`), as njs's js_path does, and CommonJS `require()` of packages in
+ * their node_modules, as NODE_PATH does; ES modules resolve packages from their own
+ * location, as Node does.
  */
 export function addSearchPaths(paths: string[]): void {
     if (paths.length === 0) return;
@@ -66,6 +69,10 @@ export function permissionDenied(file: string): string {
 
 function errorCode(error: unknown): string | undefined {
     return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+    return (typeof value === 'object' || typeof value === 'function') && value !== null;
 }
 
 /** Whether a file is there; a file the workers may not reach is a ConfigurationError. */
@@ -132,16 +139,24 @@ function describeLoadFailure(imp: ImportConf, file: string, error: unknown, loca
 }
 
 export interface LoadResult {
-    modules: Map<string, LoadedModule>;
+    /** by import (the index in RuntimeConf.imports); undefined where it failed */
+    modules: (LoadedModule | undefined)[];
     errors: string[];
 }
 
-/** Loads every import in order; a failing module is reported and left out. */
+/**
+ * Loads every import in order; a failing module is reported and left out. A file imported
+ * more than once (under other names, in other blocks) is one module, loaded once, as Node
+ * loads a file once however often it is imported.
+ */
 export async function loadModules(conf: RuntimeConf, locate?: SyntaxErrorLocator): Promise<LoadResult> {
-    const modules = new Map<string, LoadedModule>();
+    const modules: (LoadedModule | undefined)[] = conf.imports.map(() => undefined);
     const errors: string[] = [];
+    const namespaces = new Map<string, Namespace | undefined>();
     addSearchPaths(conf.paths);
-    for (const imp of conf.imports) {
+    // when the worker starts, not in a call from Lua code (resty.node): what they load does not need it
+    if (conf.paths.length > 0 && conf.imports.length > 0) resolveBareImportsIn(conf.paths);
+    for (const [index, imp] of conf.imports.entries()) {
         let file: string;
         try {
             file = findImportFile(imp, conf);
@@ -149,22 +164,30 @@ export async function loadModules(conf: RuntimeConf, locate?: SyntaxErrorLocator
             errors.push((error as Error).message);
             continue;
         }
-        try {
-            modules.set(imp.name, { conf: imp, file, namespace: await importFile(file) });
-        } catch (error) {
-            errors.push(describeLoadFailure(imp, file, error, locate));
+        if (!namespaces.has(file)) {
+            try {
+                namespaces.set(file, await importFile(file));
+            } catch (error) {
+                namespaces.set(file, undefined);
+                errors.push(describeLoadFailure(imp, file, error, locate));
+            }
         }
+        const namespace = namespaces.get(file);
+        if (namespace !== undefined) modules[index] = { conf: imp, file, namespace };
     }
     return { modules, errors };
 }
 
-/** The functions a module offers: its named exports and the methods of its default export. */
-export function functionNames(ns: Namespace): string[] {
+/**
+ * What a module offers by name, its named exports and the properties of its default export:
+ * the functions, or with `objects` also the objects (a longer handler name goes through them).
+ */
+export function functionNames(ns: Namespace, objects = false): string[] {
     const names = new Set<string>();
     const add = (source: unknown) => {
-        if (typeof source !== 'object' && typeof source !== 'function' || source === null) return;
+        if (!isObject(source)) return;
         for (const [key, value] of Object.entries(source)) {
-            if (typeof value === 'function' && key !== 'default') names.add(key);
+            if ((typeof value === 'function' || (objects && isObject(value))) && key !== 'default') names.add(key);
         }
     };
     add(ns);
@@ -187,29 +210,58 @@ export function findExport(ns: Namespace, name: string): { value: unknown; holde
     return { value: undefined, holder: undefined };
 }
 
-/** Finds `module.function`: a named export, or a property of the default export. */
-export function resolveHandler(conf: HandlerConf, modules: Map<string, LoadedModule>, imported: ImportConf[]): Handler {
-    const dot = conf.name.indexOf('.');
-    const moduleName = conf.name.slice(0, dot);
-    const exportName = conf.name.slice(dot + 1);
-    const subject = `${conf.directive} "${conf.name}"`;
-    const mod = modules.get(moduleName);
-    if (mod === undefined) {
-        const declared = imported.some((imp) => imp.name === moduleName);
-        throw new ConfigurationError(declared
-            ? `${subject}: module "${moduleName}" failed to load (see the error above), in ${where(conf)}`
-            : `${subject}: no module is imported as "${moduleName}"; add "node_import ${moduleName} from <file>;", in ${where(conf)}`);
+/** Why no node_import gives a handler's module name where the handler stands. */
+function notImported(subject: string, moduleName: string, conf: HandlerConf, imports: ImportConf[]): string {
+    const elsewhere = imports.filter((imp) => imp.name === moduleName).map(where);
+    if (elsewhere.length === 0) {
+        return `${subject}: no module is imported as "${moduleName}"; add "node_import ${moduleName} from <file>;" ` +
+            `in this block or one around it, in ${where(conf)}`;
     }
-    const { value, holder } = findExport(mod.namespace, exportName);
+    return `${subject}: no module is imported as "${moduleName}" in this block or the blocks around it ` +
+        `(only in other blocks, at ${elsewhere.join(', ')}); a handler's module is looked up where its directive ` +
+        `stands: add "node_import ${moduleName} from <file>;" here or in an enclosing block, in ${where(conf)}`;
+}
+
+/**
+ * Finds `module.function` or `module.object.function`: the first name is a named export or a
+ * property of the default export, each further name a property of the one before. The
+ * function's holder (the default export, the object) is the `this` of the call.
+ */
+export function resolveHandler(conf: HandlerConf, modules: LoadResult['modules'], imports: ImportConf[]): Handler {
+    const [moduleName, ...path] = conf.name.split('.');
+    const subject = `${conf.directive} "${conf.name}"`;
+    if (imports[conf.import] === undefined) throw new ConfigurationError(notImported(subject, moduleName, conf, imports));
+    const mod = modules[conf.import];
+    if (mod === undefined) {
+        throw new ConfigurationError(`${subject}: module "${moduleName}" failed to load (see the error above), in ${where(conf)}`);
+    }
+    const described = `module "${moduleName}" (${mod.file})`;
+    let { value, holder } = findExport(mod.namespace, path[0]);
     if (value === undefined) {
-        const available = functionNames(mod.namespace);
+        const available = functionNames(mod.namespace, path.length > 1);
         throw new ConfigurationError(
-            `${subject}: module "${moduleName}" (${mod.file}) has no export "${exportName}"` +
+            `${subject}: ${described} has no export "${path[0]}"` +
             `${available.length ? `; it exports ${available.join(', ')}` : ''}, in ${where(conf)}`);
+    }
+    for (let depth = 1; depth < path.length; depth++) {
+        const reached = path.slice(0, depth).join('.');
+        if (!isObject(value)) {
+            throw new ConfigurationError(
+                `${subject}: "${reached}" of ${described} is ${value === null ? 'null' : typeof value}, ` +
+                `not an object with "${path[depth]}", in ${where(conf)}`);
+        }
+        holder = value;
+        value = value[path[depth]];
+        if (value === undefined) {
+            const keys = Object.keys(holder as object).sort();
+            throw new ConfigurationError(
+                `${subject}: "${reached}" of ${described} has no "${path[depth]}"` +
+                `${keys.length ? `; it has ${keys.join(', ')}` : ''}, in ${where(conf)}`);
+        }
     }
     if (typeof value !== 'function') {
         throw new ConfigurationError(
-            `${subject}: "${exportName}" of module "${moduleName}" (${mod.file}) is ${typeof value}, not a function, in ${where(conf)}`);
+            `${subject}: "${path.join('.')}" of ${described} is ${value === null ? 'null' : typeof value}, not a function, in ${where(conf)}`);
     }
     return { conf, fn: value as Handler['fn'], holder };
 }

@@ -17,6 +17,14 @@ export function toLogMessage(value: unknown): string {
     return inspect(value);
 }
 
+/**
+ * A line a script writes (console.*, ngx.log(), r.log(), s.log() ...), not the runtime:
+ * "js: " first, as njs writes it, so that log tooling written for njs finds it.
+ */
+export function scriptLine(value: unknown): string {
+    return `js: ${toLogMessage(value)}`;
+}
+
 export function checkLevel(level: unknown): number {
     if (typeof level !== 'number' || !Number.isInteger(level) || level < LogLevel.EMERG || level > LogLevel.DEBUG) {
         throw new RangeError(`ngx.log: level must be one of ngx.ERR, ngx.WARN, ngx.INFO (got ${inspect(level)})`);
@@ -36,7 +44,7 @@ export function logWorker(level: number, message: string): void {
 function lineWriter(level: number): Writable {
     return new Writable({
         write(chunk: Buffer, _encoding, done) {
-            logWorker(level, chunk.toString().replace(/\n$/, ''));
+            logWorker(level, scriptLine(chunk.toString().replace(/\n$/, '')));
             done();
         },
     });
@@ -44,11 +52,12 @@ function lineWriter(level: number): Writable {
 
 /**
  * console.* goes to the error_log: log/info/dir at info, debug/trace at debug, warn at warn,
- * error at error (what njs does; error_log's level decides what is kept).
+ * error at error, each line starting with "js: " (what njs does; error_log's level decides
+ * what is kept).
  */
 export function installConsole(): void {
     const infoConsole = new Console({ stdout: lineWriter(LogLevel.INFO), stderr: lineWriter(LogLevel.ERR) });
-    const at = (level: number) => (...args: unknown[]) => logWorker(level, format(...args));
+    const at = (level: number) => (...args: unknown[]) => logWorker(level, scriptLine(format(...args)));
     Object.assign(infoConsole, {
         log: at(LogLevel.INFO),
         info: at(LogLevel.INFO),
@@ -57,7 +66,7 @@ export function installConsole(): void {
         error: at(LogLevel.ERR),
         trace: (...args: unknown[]) => {
             const stack = (new Error().stack ?? '').split('\n').slice(2).join('\n');
-            logWorker(LogLevel.DEBUG, `Trace: ${format(...args)}\n${stack}`);
+            logWorker(LogLevel.DEBUG, scriptLine(`Trace: ${format(...args)}\n${stack}`));
         },
     });
     Object.defineProperty(globalThis, 'console', { value: infoConsole, writable: true, configurable: true });

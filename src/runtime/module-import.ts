@@ -3,8 +3,10 @@
  * (.cts, or .ts outside a "type": "module" package) through a require hook on this thread;
  * ES-module TypeScript (.mts, .ts in a "type": "module" package), and .js files with
  * import/export where Node would expect CommonJS (njs modules), through module hooks,
- * registered only when the first such file comes: on Node 18 they run on a thread of their
- * own, costing ~60 ms and ~10 MB once per worker.
+ * registered only when the first such file comes: they run on a thread of their
+ * own, costing ~60 ms and ~10 MB once per worker. With node_path directories, the hooks also
+ * serve bare imports of files there (module-hooks.ts): then they are registered before the
+ * node_import files load, as the worker starts.
  */
 import { readFileSync } from 'node:fs';
 import Module from 'node:module';
@@ -12,6 +14,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 import { hasModuleSyntax, isTypeScript, packageFormat, transformTypeScript } from './module-format';
+import type { HooksData } from './module-hooks';
 
 export type Namespace = Record<string, unknown>;
 
@@ -21,6 +24,7 @@ interface CompilableModule {
 
 let requireHookInstalled = false;
 let moduleHooksRegistered = false;
+const hooksData: HooksData = { bareImportDirectories: [] };
 
 function installRequireHook(): void {
     if (requireHookInstalled) return;
@@ -35,12 +39,23 @@ function installRequireHook(): void {
 
 function registerModuleHooks(): void {
     if (moduleHooksRegistered) return;
-    const register = (Module as unknown as { register?: (specifier: string, parent: string) => void }).register;
+    const register = (Module as unknown as {
+        register?: (specifier: string, parent: string, options: { data: HooksData }) => void;
+    }).register;
     if (typeof register !== 'function') {
-        throw new Error('TypeScript and njs-style ES modules need module.register() (Node 18.19 or later)');
+        throw new Error('TypeScript, njs-style ES modules and node_path need module.register() (Node 18.19 or later)');
     }
-    register(pathToFileURL(join(__dirname, 'module-hooks.js')).href, pathToFileURL(__filename).href);
+    register(pathToFileURL(join(__dirname, 'module-hooks.js')).href, pathToFileURL(__filename).href, { data: hooksData });
     moduleHooksRegistered = true;
+}
+
+/**
+ * node_path directories: an ES module's `import m from 'lib.js'` finds lib.js in them. Called
+ * before any module is imported: the hooks get the directories when they are registered.
+ */
+export function resolveBareImportsIn(directories: string[]): void {
+    hooksData.bareImportDirectories = directories;
+    registerModuleHooks();
 }
 
 async function importCommonTypeScript(file: string): Promise<Namespace> {

@@ -6,16 +6,24 @@ import type { NgxLogLevel, NgxMetrics, NgxObject } from '../api';
 import type { RuntimeConf } from './config';
 import { createNgxFetch } from './fetch/fetch';
 import { useFetchSettings } from './fetch/scope';
-import { checkLevel, logWorker, LogLevel, toLogMessage } from './log';
+import { checkLevel, logWorker, LogLevel, scriptLine } from './log';
 import { SharedMemoryError, sharedDicts } from './shared-dict';
 
+/** package.json's version: beside lib/ where the packages install it (/usr/lib/ngx-node), the
+ * repository's above build/ */
 function ownVersion(): string {
-    try {
-        const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version?: string };
-        return manifest.version ?? 'unknown';
-    } catch {
-        return 'unknown';
+    for (const up of [['..', '..'], ['..', '..', '..']]) {
+        try {
+            const manifest = JSON.parse(readFileSync(join(__dirname, ...up, 'package.json'), 'utf8')) as
+                { name?: string; version?: string };
+            if (manifest.name === 'ngx-node') {
+                return manifest.version ?? 'unknown';
+            }
+        } catch {
+            // not there
+        }
     }
+    return 'unknown';
 }
 
 export function createNgx(conf: RuntimeConf, metrics: NgxMetrics): NgxObject {
@@ -24,7 +32,7 @@ export function createNgx(conf: RuntimeConf, metrics: NgxMetrics): NgxObject {
         WARN: LogLevel.WARN,
         ERR: LogLevel.ERR,
         log(level: NgxLogLevel, message: unknown): void {
-            logWorker(checkLevel(level), toLogMessage(message));
+            logWorker(checkLevel(level), scriptLine(message));
         },
         worker_id: conf.workerId,
         version: conf.nginxVersion,

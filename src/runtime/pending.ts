@@ -10,18 +10,20 @@ interface Waiter {
 const waiters = new Map<number, Waiter>();
 let lastToken = 0;
 
-/** Calls start(token) and returns the promise that resume(token, ...) settles. */
+/**
+ * Calls start(token) and returns the promise that resume(token, ...) settles. What start()
+ * throws (the op refused) is thrown to the caller at once, as njs's methods throw.
+ */
 export function awaitHost(start: (token: number) => void): Promise<unknown> {
     const token = ++lastToken;
-    return new Promise((resolve, reject) => {
-        waiters.set(token, { resolve, reject });
-        try {
-            start(token);
-        } catch (error) {
-            waiters.delete(token);
-            reject(error);
-        }
-    });
+    const settled = new Promise((resolve, reject) => waiters.set(token, { resolve, reject }));
+    try {
+        start(token);
+    } catch (error) {
+        waiters.delete(token);
+        throw error;
+    }
+    return settled;
 }
 
 export function resume(token: number, failed: boolean, value: unknown): void {

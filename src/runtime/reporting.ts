@@ -7,9 +7,9 @@ export interface LogTarget {
 }
 
 /** Logs through the target; false when it has ended (its handle is closed). */
-function reportOn(target: LogTarget, message: string): boolean {
+function reportOn(target: LogTarget, message: string, level: number = LogLevel.ERR): boolean {
     try {
-        target.logAt(LogLevel.ERR, message);
+        target.logAt(level, message);
         return true;
     } catch {
         return false;
@@ -17,8 +17,8 @@ function reportOn(target: LogTarget, message: string): boolean {
 }
 
 /** Logs through the target when it still exists, else through the worker. */
-export function report(target: LogTarget, message: string): void {
-    if (!reportOn(target, message)) logWorker(LogLevel.ERR, message);
+export function report(target: LogTarget, message: string, level: number = LogLevel.ERR): void {
+    if (!reportOn(target, message, level)) logWorker(level, message);
 }
 
 /** `subject failed: stack`, in the target's context if it still exists. */

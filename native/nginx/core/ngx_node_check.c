@@ -3,9 +3,11 @@
  * The master must not start Node itself (ARCHITECTURE.md), so it runs the checker,
  * "ngx-node <options> lib/runtime/check.js <conf.json> <report>", a short-lived process on the
  * same libnode as the workers, and waits for it. The checker loads every module and resolves
- * every handler as a worker would, as the user workers run as (fact 17); each problem comes
- * back as one NUL-terminated message, complete with the nginx.conf location, and is logged
- * as [emerg].
+ * every handler as a worker would, as the user workers run as (fact 17), and looks for
+ * module state that njs would have kept per request (src/runtime/module-state.ts). Each
+ * finding comes back as one NUL-terminated message, complete with the nginx.conf location,
+ * its first character the kind: "e", an error, logged as [emerg], which fails the check; "w",
+ * a warning, logged as [warn].
  */
 
 #include <ngx_config.h>
@@ -163,7 +165,8 @@ ngx_node_check_wait(ngx_pid_t pid)
 static void
 ngx_node_check_report(ngx_cycle_t *cycle, ngx_str_t *report)
 {
-    u_char  *p, *end, *next;
+    u_char      *p, *end, *next;
+    ngx_uint_t   level;
 
     p = report->data;
     end = report->data + report->len;
@@ -174,8 +177,9 @@ ngx_node_check_report(ngx_cycle_t *cycle, ngx_str_t *report)
             next = end;
         }
 
-        if (next > p) {
-            ngx_log_error(NGX_LOG_EMERG, cycle->log, 0, "%*s", next - p, p);
+        if (next - p > 1) {
+            level = (*p == 'w') ? NGX_LOG_WARN : NGX_LOG_EMERG;
+            ngx_log_error(level, cycle->log, 0, "%*s", next - p - 1, p + 1);
         }
 
         p = next + 1;
@@ -262,6 +266,10 @@ ngx_node_check(ngx_cycle_t *cycle, ngx_node_conf_t *ncf)
     status = ngx_node_check_wait(pid);
 
     if (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        if (ngx_node_temp_read(cycle, &result, &report) == NGX_OK) {
+            ngx_node_check_report(cycle, &report);
+        }
+
         rc = NGX_OK;
         goto done;
     }

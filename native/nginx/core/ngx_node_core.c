@@ -30,6 +30,8 @@ typedef enum {
 
 
 static ngx_int_t ngx_node_valid_name(ngx_str_t *name, ngx_uint_t dotted);
+static ngx_int_t ngx_node_conf_resolve_imports(ngx_cycle_t *cycle,
+    ngx_node_conf_t *ncf);
 static char *ngx_node_cpu_timeout(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
@@ -242,7 +244,9 @@ ngx_node_init_conf(ngx_cycle_t *cycle, void *conf)
         return NGX_CONF_OK;
     }
 
-    if (ngx_node_check(cycle, ncf) != NGX_OK) {
+    if (ngx_node_conf_resolve_imports(cycle, ncf) != NGX_OK
+        || ngx_node_check(cycle, ncf) != NGX_OK)
+    {
         return NGX_CONF_ERROR;
     }
 
@@ -299,7 +303,8 @@ ngx_node_conf_where(ngx_conf_t *cf, ngx_str_t *file, ngx_uint_t *line)
 }
 
 
-/* a JavaScript identifier (ASCII); with "dotted", "module.function" */
+/* a JavaScript identifier (ASCII); with "dotted", "module.function" or deeper,
+ * "module.object.function" */
 static ngx_int_t
 ngx_node_valid_name(ngx_str_t *name, ngx_uint_t dotted)
 {
@@ -332,7 +337,7 @@ ngx_node_valid_name(ngx_str_t *name, ngx_uint_t dotted)
         return NGX_ERROR;
     }
 
-    if (start || (dotted && dots != 1)) {
+    if (start || (dotted && dots == 0)) {
         return NGX_ERROR;
     }
 
@@ -367,9 +372,13 @@ ngx_node_name_from_path(ngx_str_t *path, ngx_str_t *name)
 }
 
 
-/* "[name from] path" of node_import and node_preload_object, into the list */
+/*
+ * "[name from] path" of node_import and node_preload_object, into the list; a name stands
+ * for one file in a block (scope), and may stand for another in another block
+ */
 static char *
-ngx_node_conf_named_file(ngx_conf_t *cf, ngx_array_t *list)
+ngx_node_conf_named_file(ngx_conf_t *cf, ngx_array_t *list,
+    ngx_node_scope_t *scope)
 {
     ngx_str_t          *value, name, path;
     ngx_uint_t          i;
@@ -415,7 +424,8 @@ ngx_node_conf_named_file(ngx_conf_t *cf, ngx_array_t *list)
     imp = list->elts;
 
     for (i = 0; i < list->nelts; i++) {
-        if (imp[i].name.len != name.len
+        if (imp[i].scope != scope
+            || imp[i].name.len != name.len
             || ngx_strncmp(imp[i].name.data, name.data, name.len) != 0)
         {
             continue;
@@ -428,10 +438,10 @@ ngx_node_conf_named_file(ngx_conf_t *cf, ngx_array_t *list)
         }
 
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "name \"%V\" already stands for \"%V\" in "
-                           "%V:%ui; use \"%V othername from %V;\"", &name,
-                           &imp[i].path, &imp[i].file, imp[i].line, &value[0],
-                           &path);
+                           "name \"%V\" already stands for \"%V\" in this "
+                           "block (%V:%ui); use \"%V othername from %V;\"",
+                           &name, &imp[i].path, &imp[i].file, imp[i].line,
+                           &value[0], &path);
         return NGX_CONF_ERROR;
     }
 
@@ -442,6 +452,7 @@ ngx_node_conf_named_file(ngx_conf_t *cf, ngx_array_t *list)
 
     imp->name = name;
     imp->path = path;
+    imp->scope = scope;
     ngx_node_conf_where(cf, &imp->file, &imp->line);
 
     return NGX_CONF_OK;
@@ -449,16 +460,16 @@ ngx_node_conf_named_file(ngx_conf_t *cf, ngx_array_t *list)
 
 
 char *
-ngx_node_conf_import(ngx_conf_t *cf)
+ngx_node_conf_import(ngx_conf_t *cf, ngx_node_scope_t *scope)
 {
-    return ngx_node_conf_named_file(cf, &ngx_node_conf(cf)->imports);
+    return ngx_node_conf_named_file(cf, &ngx_node_conf(cf)->imports, scope);
 }
 
 
 char *
 ngx_node_conf_preload(ngx_conf_t *cf)
 {
-    return ngx_node_conf_named_file(cf, &ngx_node_conf(cf)->preloads);
+    return ngx_node_conf_named_file(cf, &ngx_node_conf(cf)->preloads, NULL);
 }
 
 
@@ -487,7 +498,7 @@ ngx_node_conf_path(ngx_conf_t *cf)
 
 
 ngx_int_t
-ngx_node_conf_handler(ngx_conf_t *cf, ngx_uint_t arg)
+ngx_node_conf_handler(ngx_conf_t *cf, ngx_node_scope_t *scope, ngx_uint_t arg)
 {
     ngx_str_t           *value;
     ngx_node_conf_t     *ncf;
@@ -499,8 +510,9 @@ ngx_node_conf_handler(ngx_conf_t *cf, ngx_uint_t arg)
     if (ngx_node_valid_name(&value[arg], 1) != NGX_OK) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid handler \"%V\": name it "
-                           "\"module.function\", the module as node_import "
-                           "names it", &value[arg]);
+                           "\"module.function\" (or "
+                           "\"module.object.function\"), the module as "
+                           "node_import names it", &value[arg]);
         return NGX_ERROR;
     }
 
@@ -511,11 +523,99 @@ ngx_node_conf_handler(ngx_conf_t *cf, ngx_uint_t arg)
 
     h->name = value[arg];
     h->directive = value[0];
+    h->scope = scope;
+    h->import = -1;
+    h->same_variable = -1;
     /* NGX_STREAM_MODULE, which the core does not include */
     h->stream = cf->module_type == 0x4d525453;
     ngx_node_conf_where(cf, &h->file, &h->line);
 
     return ncf->handlers.nelts - 1;
+}
+
+
+void
+ngx_node_conf_merge_scope(ngx_node_scope_t *scope, ngx_node_scope_t *parent)
+{
+    scope->parent = parent;
+}
+
+
+/*
+ * Once the whole configuration is read (blocks are linked): the import each handler's
+ * module name means where the handler stands, found in its block, then in the enclosing
+ * ones; a name imported in an inner block hides the same name of an outer one. A name no
+ * import gives keeps -1: the checker says so, naming the blocks that do import it. A
+ * variable has one function: node_set of it in several blocks must mean the same file.
+ */
+static ngx_int_t
+ngx_node_conf_resolve_imports(ngx_cycle_t *cycle, ngx_node_conf_t *ncf)
+{
+    u_char              *dot;
+    ngx_str_t            module;
+    ngx_uint_t           i, k;
+    ngx_node_scope_t    *scope;
+    ngx_node_import_t   *imp, *mine, *theirs;
+    ngx_node_handler_t  *h, *previous;
+
+    h = ncf->handlers.elts;
+    imp = ncf->imports.elts;
+
+    for (i = 0; i < ncf->handlers.nelts; i++) {
+        dot = ngx_strlchr(h[i].name.data, h[i].name.data + h[i].name.len, '.');
+        module.data = h[i].name.data;
+        module.len = dot - h[i].name.data;
+
+        for (scope = h[i].scope; scope && h[i].import == -1;
+             scope = scope->parent)
+        {
+            for (k = 0; k < ncf->imports.nelts; k++) {
+                if (imp[k].scope == scope
+                    && imp[k].name.len == module.len
+                    && ngx_strncmp(imp[k].name.data, module.data, module.len)
+                       == 0)
+                {
+                    h[i].import = k;
+                    break;
+                }
+            }
+        }
+    }
+
+    for (i = 0; i < ncf->handlers.nelts; i++) {
+        if (h[i].same_variable == -1) {
+            continue;
+        }
+
+        previous = &h[h[i].same_variable];
+
+        if (h[i].import == -1 || previous->import == -1
+            || h[i].import == previous->import)
+        {
+            continue;
+        }
+
+        mine = &imp[h[i].import];
+        theirs = &imp[previous->import];
+
+        if (mine->path.len == theirs->path.len
+            && ngx_strncmp(mine->path.data, theirs->path.data, mine->path.len)
+               == 0)
+        {
+            continue;
+        }
+
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "%V \"%V\" in %V:%ui and in %V:%ui set the same "
+                      "variable, but the module is \"%V\" in the first and "
+                      "\"%V\" in the second; a variable has one function: "
+                      "give one of them another variable", &h[i].directive,
+                      &h[i].name, &previous->file, previous->line, &h[i].file,
+                      h[i].line, &theirs->path, &mine->path);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -538,8 +638,8 @@ ngx_node_conf_variable_name(ngx_conf_t *cf, ngx_str_t *value, ngx_str_t *name)
 
 /* a variable node_set gives a value again: only with the same handler */
 ngx_int_t
-ngx_node_conf_same_handler(ngx_conf_t *cf, ngx_uint_t handler,
-    ngx_str_t *variable, ngx_str_t *name)
+ngx_node_conf_same_handler(ngx_conf_t *cf, ngx_uint_t previous,
+    ngx_uint_t handler, ngx_str_t *variable)
 {
     ngx_node_conf_t     *ncf;
     ngx_node_handler_t  *h;
@@ -547,16 +647,19 @@ ngx_node_conf_same_handler(ngx_conf_t *cf, ngx_uint_t handler,
     ncf = ngx_node_conf(cf);
     h = ncf->handlers.elts;
 
-    if (h[handler].name.len == name->len
-        && ngx_strncmp(h[handler].name.data, name->data, name->len) == 0)
+    if (h[previous].name.len == h[handler].name.len
+        && ngx_strncmp(h[previous].name.data, h[handler].name.data,
+                       h[handler].name.len)
+           == 0)
     {
+        h[handler].same_variable = previous;
         return NGX_OK;
     }
 
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                        "variable \"%V\" is already set by \"%V\" in %V:%ui",
-                       variable, &h[handler].name, &h[handler].file,
-                       h[handler].line);
+                       variable, &h[previous].name, &h[previous].file,
+                       h[previous].line);
 
     return NGX_ERROR;
 }
@@ -685,6 +788,8 @@ ngx_node_json_write(ngx_node_json_t *j, ngx_cycle_t *cycle,
         ngx_node_json_str(j, &h[i].file);
         ngx_node_json_key(j, "line", 0);
         ngx_node_json_num(j, h[i].line);
+        ngx_node_json_key(j, "import", 0);
+        ngx_node_json_num(j, h[i].import);
         ngx_node_json_raw(j, "}", 1);
     }
 

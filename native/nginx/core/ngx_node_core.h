@@ -16,22 +16,42 @@
 #include "ngx_node_abi.h"
 
 
+/*
+ * A block of nginx.conf where node_import names are visible: http{} or stream{}, a server,
+ * a location (and "if", "limit_except"). The protocol modules keep one in their
+ * per-block configuration and link it to the enclosing block's when they merge.
+ */
+typedef struct ngx_node_scope_s  ngx_node_scope_t;
+
+struct ngx_node_scope_s {
+    ngx_node_scope_t  *parent;     /* NULL at http{} and stream{} level */
+};
+
+
 /* node_import, node_preload_object: a name for a file */
 typedef struct {
-    ngx_str_t       name;
-    ngx_str_t       path;
-    ngx_str_t       file;      /* where the directive stands */
-    ngx_uint_t      line;
+    ngx_str_t          name;
+    ngx_str_t          path;
+    ngx_str_t          file;       /* where the directive stands */
+    ngx_uint_t         line;
+    ngx_node_scope_t  *scope;      /* node_import's block; NULL: node_preload_object,
+                                      global to the configuration */
 } ngx_node_import_t;
 
 
-/* a directive that names a handler, "module.function" */
+/* a directive that names a handler, "module.function" or "module.object.function" */
 typedef struct {
-    ngx_str_t       name;
-    ngx_str_t       directive;
-    ngx_str_t       file;
-    ngx_uint_t      line;
-    unsigned        stream:1;  /* in stream{}, else in http{} */
+    ngx_str_t          name;
+    ngx_str_t          directive;
+    ngx_str_t          file;
+    ngx_uint_t         line;
+    ngx_node_scope_t  *scope;      /* the block the directive stands in */
+    ngx_int_t          import;     /* the node_import its module name means there (an
+                                      index of imports), -1: none; see
+                                      ngx_node_conf_resolve_imports() */
+    ngx_int_t          same_variable;  /* node_set of a variable an earlier node_set
+                                          gives: that one's number; else -1 */
+    unsigned           stream:1;   /* in stream{}, else in http{} */
 } ngx_node_handler_t;
 
 
@@ -65,20 +85,26 @@ struct ngx_node_pending_s {
 
 ngx_node_conf_t *ngx_node_conf(ngx_conf_t *cf);
 
-/* node_import [name from] path; (args from cf) */
-char *ngx_node_conf_import(ngx_conf_t *cf);
+/* node_import [name from] path; in the block of scope (args from cf) */
+char *ngx_node_conf_import(ngx_conf_t *cf, ngx_node_scope_t *scope);
 /* node_preload_object [name from] file.json; (args from cf) */
 char *ngx_node_conf_preload(ngx_conf_t *cf);
 /* node_path dir; */
 char *ngx_node_conf_path(ngx_conf_t *cf);
-/* registers the handler named by cf->args[arg]; returns its number or NGX_ERROR */
-ngx_int_t ngx_node_conf_handler(ngx_conf_t *cf, ngx_uint_t arg);
+/* registers the handler named by cf->args[arg], in the block of scope; returns its number
+ * or NGX_ERROR */
+ngx_int_t ngx_node_conf_handler(ngx_conf_t *cf, ngx_node_scope_t *scope,
+    ngx_uint_t arg);
+/* a block's scope is inside its enclosing block's (the protocol modules' merge) */
+void ngx_node_conf_merge_scope(ngx_node_scope_t *scope,
+    ngx_node_scope_t *parent);
 /* "$name" of node_set and node_var: the name */
 ngx_int_t ngx_node_conf_variable_name(ngx_conf_t *cf, ngx_str_t *value,
     ngx_str_t *name);
-/* node_set gives $variable a value again: NGX_OK if with the same handler name */
-ngx_int_t ngx_node_conf_same_handler(ngx_conf_t *cf, ngx_uint_t handler,
-    ngx_str_t *variable, ngx_str_t *name);
+/* node_set gives $variable a value again (handler after previous): NGX_OK if with the same
+ * handler name, which must then mean the same file (checked once imports are resolved) */
+ngx_int_t ngx_node_conf_same_handler(ngx_conf_t *cf, ngx_uint_t previous,
+    ngx_uint_t handler, ngx_str_t *variable);
 
 /* builds the runtime's configuration document (JSON) */
 ngx_int_t ngx_node_conf_json(ngx_cycle_t *cycle, ngx_node_conf_t *ncf,

@@ -23,7 +23,7 @@ static void ngx_node_periodic_finish_handler(ngx_event_t *ev);
 
 
 char *
-ngx_node_conf_periodic(ngx_conf_t *cf, void *conf,
+ngx_node_conf_periodic(ngx_conf_t *cf, void *conf, ngx_node_scope_t *scope,
     const ngx_node_periodic_protocol_t *protocol)
 {
     ngx_str_t            *value, s;
@@ -102,7 +102,7 @@ ngx_node_conf_periodic(ngx_conf_t *cf, void *conf,
         return NGX_CONF_ERROR;
     }
 
-    p->handler = ngx_node_conf_handler(cf, 1);
+    p->handler = ngx_node_conf_handler(cf, scope, 1);
     if (p->handler == NGX_ERROR) {
         return NGX_CONF_ERROR;
     }

@@ -13,6 +13,7 @@
 #include <ngx_event.h>
 
 #include "ngx_node_abi.h"
+#include "ngx_node_core.h"
 
 
 typedef struct ngx_node_periodic_s  ngx_node_periodic_t;
@@ -52,9 +53,9 @@ struct ngx_node_periodic_s {
 
 
 /* node_periodic module.fn [interval=t] [jitter=t] [worker_affinity=all|mask]; conf is the
- * protocol's conf ctx of the block */
+ * protocol's conf ctx of the block, scope the block's node_import scope */
 char *ngx_node_conf_periodic(ngx_conf_t *cf, void *conf,
-    const ngx_node_periodic_protocol_t *protocol);
+    ngx_node_scope_t *scope, const ngx_node_periodic_protocol_t *protocol);
 
 /* in a worker, once Node runs: arms this worker's periodics */
 void ngx_node_periodic_start(ngx_cycle_t *cycle, ngx_array_t *periodics);

@@ -53,6 +53,7 @@ typedef struct {
     ngx_msec_t            timeout;
     ngx_array_t          *sets;        /* ngx_http_node_var_t: node_set here and above */
     ngx_node_fetch_conf_t fetch;       /* node_fetch_* */
+    ngx_node_scope_t      scope;       /* where this block's node_import names are seen */
 } ngx_http_node_loc_conf_t;
 
 
@@ -99,6 +100,7 @@ typedef struct {
     ngx_int_t             phase;       /* ngx_http_node_phase_e, if a phase handler */
     ngx_event_t           timeout;     /* node_timeout, while suspended */
     ngx_event_t           resume;      /* posted when the handler is done */
+    ngx_event_t           start_subrequests;  /* made outside a call */
     unsigned              in_call:1;   /* inside the synchronous dispatch */
     unsigned              suspended:1;
     unsigned              done:1;
@@ -118,6 +120,7 @@ typedef struct {
     double                body_token;  /* a readRequest*() waiting, or 0 */
     unsigned              body_ready:1;
     ngx_http_event_handler_pt  body_reader;
+    ngx_uint_t           *reading;     /* while body_reader runs: 0 if freed */
 
     /* filters */
     ngx_chain_t          *filter_out;
@@ -187,6 +190,9 @@ void ngx_http_node_filtered(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
 /* ngx_http_node_subrequest.c */
 void ngx_http_node_subrequest(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
     const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res);
+
+/* ngx_http_node_module.c */
+void ngx_http_node_var_names(ngx_http_request_t *r, ngx_node_result_t *res);
 
 /* ngx_http_node_metrics.c: node_metrics */
 char *ngx_http_node_metrics(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);

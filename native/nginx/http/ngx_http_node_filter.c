@@ -227,8 +227,9 @@ ngx_http_node_send_buffer(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
     ngx_uint_t  last, flush;
 
     if (!ctx->filtering) {
-        ngx_node_result_fail(res, "r.sendBuffer(): only a node_body_filter "
-                                  "handler sends buffers, while it filters");
+        ngx_node_result_type_error(res, "r.sendBuffer(): only a "
+                                        "node_body_filter handler sends "
+                                        "buffers, while it filters");
         return;
     }
 

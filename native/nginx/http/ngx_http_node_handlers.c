@@ -82,6 +82,10 @@ ngx_http_node_cleanup(void *data)
         ngx_delete_posted_event(&ctx->resume);
     }
 
+    if (ctx->start_subrequests.posted) {
+        ngx_delete_posted_event(&ctx->start_subrequests);
+    }
+
     /* a buffered body filter still working when the client went away */
 
     if (ctx->filter_timeout.timer_set) {
@@ -96,6 +100,10 @@ ngx_http_node_cleanup(void *data)
 
     ngx_node_close(ctx->handle);
     ctx->handle = 0;
+
+    if (ctx->reading) {
+        *ctx->reading = 0;
+    }
 
     ngx_http_node_body_abandon(ctx, "the request ended before its body was "
                                     "read");
@@ -258,16 +266,27 @@ ngx_http_node_redirect(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx)
 }
 
 
+/*
+ * What a request whose handler failed ends with: the status nginx refused the request body
+ * with (NGX_DONE: nginx answered the client itself while reading it), else 500.
+ */
+static ngx_int_t
+ngx_http_node_failure(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx)
+{
+    if (ctx->body_status) {
+        return ctx->body_status;
+    }
+
+    return r->header_sent ? NGX_ERROR : NGX_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+
 /* what a content handler's request is finalized with */
 static ngx_int_t
 ngx_http_node_content_result(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx)
 {
     if (ctx->failed) {
-        if (ctx->body_status) {
-            return ctx->body_status;
-        }
-
-        return r->header_sent ? NGX_ERROR : NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return ngx_http_node_failure(r, ctx);
     }
 
     if (ctx->declined) {
@@ -291,8 +310,15 @@ ngx_http_node_phase_result(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx)
 {
     ngx_int_t  rc;
 
+    if (ctx->body_status == NGX_DONE) {
+        /* nginx answered the client itself (a body over client_max_body_size);
+         * the request ends here, whatever the handler did */
+        ngx_http_finalize_request(r, NGX_DONE);
+        return NGX_DONE;
+    }
+
     if (ctx->failed) {
-        return r->header_sent ? NGX_ERROR : NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return ngx_http_node_failure(r, ctx);
     }
 
     if (ctx->declined) {
@@ -569,10 +595,15 @@ ngx_http_node_phase(ngx_http_request_t *r, ngx_http_node_phase_e phase,
     }
 
     /* suspended: the phase stops here and is run again when the handler is done;
-     * a client that goes away meanwhile ends the request */
+     * a client that goes away meanwhile ends the request (unless nginx reads the
+     * body for the handler: then its reader sees that) */
 
     ctx->steps[phase] = NGX_HTTP_NODE_STEP_RUNNING;
-    r->read_event_handler = ngx_http_test_reading;
+
+    if (ctx->body_token == 0) {
+        r->read_event_handler = ngx_http_test_reading;
+    }
+
     ngx_http_node_suspend(r, ctx);
 
     return NGX_DONE;

@@ -285,6 +285,8 @@ ngx_http_node_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_node_var_t       *var;
     ngx_http_core_loc_conf_t  *clcf;
 
+    ngx_node_conf_merge_scope(&conf->scope, &prev->scope);
+
     /* content and rewrite handlers belong to their block; the rest is inherited */
 
     ngx_conf_merge_value(conf->access, prev->access, NGX_CONF_UNSET);
@@ -432,7 +434,9 @@ ngx_http_node_init(ngx_conf_t *cf)
 static char *
 ngx_http_node_import(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    return ngx_node_conf_import(cf);
+    ngx_http_node_loc_conf_t *nlcf = conf;
+
+    return ngx_node_conf_import(cf, &nlcf->scope);
 }
 
 
@@ -487,7 +491,7 @@ ngx_http_node_set(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    handler = ngx_node_conf_handler(cf, 2);
+    handler = ngx_node_conf_handler(cf, &nlcf->scope, 2);
     if (handler == NGX_ERROR) {
         return NGX_CONF_ERROR;
     }
@@ -498,7 +502,7 @@ ngx_http_node_set(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     if (v->get_handler == ngx_http_node_variable
-        && ngx_node_conf_same_handler(cf, v->data, &value[1], &value[2])
+        && ngx_node_conf_same_handler(cf, v->data, handler, &value[1])
            != NGX_OK)
     {
         return NGX_CONF_ERROR;
@@ -569,6 +573,26 @@ ngx_http_node_var_value(ngx_http_request_t *r, ngx_http_variable_value_t *v,
 }
 
 
+/* r.jsVarNames(): the node_var variables, in the order of the configuration */
+void
+ngx_http_node_var_names(ngx_http_request_t *r, ngx_node_result_t *res)
+{
+    ngx_uint_t                  i;
+    ngx_http_variable_t        *v;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_get_module_main_conf(r, ngx_http_core_module);
+
+    v = cmcf->variables.elts;
+
+    for (i = 0; i < cmcf->variables.nelts; i++) {
+        if (v[i].get_handler == ngx_http_node_var_value) {
+            ngx_node_push_str(res, &v[i].name);
+        }
+    }
+}
+
+
 static char *
 ngx_http_node_var(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
@@ -629,7 +653,7 @@ ngx_http_node_content(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return "is duplicate";
     }
 
-    nlcf->content = ngx_node_conf_handler(cf, 1);
+    nlcf->content = ngx_node_conf_handler(cf, &nlcf->scope, 1);
     if (nlcf->content == NGX_ERROR) {
         return NGX_CONF_ERROR;
     }
@@ -645,6 +669,8 @@ ngx_http_node_content(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 static char *
 ngx_http_node_handler_slot(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
+    ngx_http_node_loc_conf_t *nlcf = conf;
+
     ngx_int_t  *slot;
 
     slot = (ngx_int_t *) ((u_char *) conf + cmd->offset);
@@ -653,7 +679,7 @@ ngx_http_node_handler_slot(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return "is duplicate";
     }
 
-    *slot = ngx_node_conf_handler(cf, 1);
+    *slot = ngx_node_conf_handler(cf, &nlcf->scope, 1);
     if (*slot == NGX_ERROR) {
         return NGX_CONF_ERROR;
     }
@@ -686,7 +712,7 @@ ngx_http_node_rewrite(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return "is duplicate";
     }
 
-    *slot = ngx_node_conf_handler(cf, 1);
+    *slot = ngx_node_conf_handler(cf, &nlcf->scope, 1);
     if (*slot == NGX_ERROR) {
         return NGX_CONF_ERROR;
     }
@@ -733,7 +759,7 @@ ngx_http_node_body_filter(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
     }
 
-    nlcf->body_filter = ngx_node_conf_handler(cf, 1);
+    nlcf->body_filter = ngx_node_conf_handler(cf, &nlcf->scope, 1);
     if (nlcf->body_filter == NGX_ERROR) {
         return NGX_CONF_ERROR;
     }

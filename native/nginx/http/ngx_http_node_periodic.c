@@ -135,6 +135,8 @@ static const ngx_node_periodic_protocol_t  ngx_http_node_periodic_protocol = {
 char *
 ngx_http_node_periodic(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    return ngx_node_conf_periodic(cf, cf->ctx,
+    ngx_http_node_loc_conf_t *nlcf = conf;
+
+    return ngx_node_conf_periodic(cf, cf->ctx, &nlcf->scope,
                                   &ngx_http_node_periodic_protocol);
 }

@@ -225,20 +225,168 @@ ngx_http_node_op_headers_out(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
 }
 
 
+/*
+ * The value of header `name` in `list`: with `single`, the first one's; else every one's,
+ * joined with `sep`. NGX_DECLINED if there is none.
+ */
+static ngx_int_t
+ngx_http_node_header_value(ngx_pool_t *pool, ngx_list_t *list, ngx_str_t *name,
+    ngx_uint_t single, ngx_str_t *sep, ngx_str_t *value)
+{
+    u_char           *p;
+    size_t            len;
+    ngx_uint_t        i, n, pass;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    n = 0;
+    len = 0;
+    p = NULL;
+
+    /* the first pass measures, the second joins */
+
+    for (pass = 0; pass < 2; pass++) {
+        part = &list->part;
+        h = part->elts;
+
+        for (i = 0; /* void */ ; i++) {
+
+            if (i >= part->nelts) {
+                if (part->next == NULL) {
+                    break;
+                }
+
+                part = part->next;
+                h = part->elts;
+                i = 0;
+            }
+
+            if (h[i].hash == 0 || h[i].key.len != name->len
+                || ngx_strncasecmp(h[i].key.data, name->data, name->len) != 0)
+            {
+                continue;
+            }
+
+            if (pass == 0) {
+                if (n == 0) {
+                    *value = h[i].value;
+                }
+
+                len += (n ? sep->len : 0) + h[i].value.len;
+                n++;
+
+                if (single) {
+                    return NGX_OK;
+                }
+
+                continue;
+            }
+
+            if (p != value->data) {
+                p = ngx_cpymem(p, sep->data, sep->len);
+            }
+
+            p = ngx_cpymem(p, h[i].value.data, h[i].value.len);
+        }
+
+        if (n < 2) {
+            return n ? NGX_OK : NGX_DECLINED;
+        }
+
+        if (pass == 0) {
+            value->data = ngx_pnalloc(pool, len);
+            if (value->data == NULL) {
+                return NGX_ERROR;
+            }
+
+            p = value->data;
+        }
+    }
+
+    value->len = p - value->data;
+
+    return NGX_OK;
+}
+
+
+/*
+ * incoming headers r.headersIn gives the first value of, as njs does (Content-Type, ETag, From,
+ * Max-Forwards, Referer, Proxy-Authorization, User-Agent), and those nginx refuses to see twice
+ * (a request repeating them gets 400 before any handler runs); other repeats are joined
+ */
+static ngx_str_t  ngx_http_node_single_headers_in[] = {
+    ngx_string("content-type"), ngx_string("etag"), ngx_string("from"),
+    ngx_string("max-forwards"), ngx_string("referer"),
+    ngx_string("proxy-authorization"), ngx_string("user-agent"),
+    ngx_string("host"), ngx_string("content-length"),
+    ngx_string("content-range"), ngx_string("transfer-encoding"),
+    ngx_string("if-modified-since"), ngx_string("if-unmodified-since"),
+    ngx_string("if-match"), ngx_string("if-none-match"),
+    ngx_string("if-range"), ngx_string("expect"), ngx_string("authorization"),
+    ngx_null_string
+};
+
+
+/* headerIn(name): r.headersIn[name]; repeats joined with ", " (Cookie: "; ") */
+static void
+ngx_http_node_op_header_in(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
+{
+    ngx_str_t    name, value, sep;
+    ngx_int_t    rc;
+    ngx_uint_t   i, single;
+
+    if (ngx_node_arg_str(args, nargs, 0, &name) != NGX_OK) {
+        ngx_node_result_type_error(res, "headersIn: a header name is a string");
+        return;
+    }
+
+    single = 0;
+
+    for (i = 0; ngx_http_node_single_headers_in[i].len; i++) {
+        if (ngx_http_node_single_headers_in[i].len == name.len
+            && ngx_strncasecmp(ngx_http_node_single_headers_in[i].data,
+                               name.data, name.len) == 0)
+        {
+            single = 1;
+            break;
+        }
+    }
+
+    if (ngx_http_node_is(&name, "cookie")) {
+        ngx_str_set(&sep, "; ");
+
+    } else {
+        ngx_str_set(&sep, ", ");
+    }
+
+    rc = ngx_http_node_header_value(r->pool, &r->headers_in.headers, &name,
+                                    single, &sep, &value);
+
+    if (rc == NGX_ERROR) {
+        ngx_node_result_fail(res, "out of memory");
+
+    } else if (rc == NGX_OK) {
+        ngx_node_result_str(res, &value);
+    }
+}
+
+
 static void
 ngx_http_node_op_header_out_get(ngx_http_request_t *r,
     ngx_http_node_ctx_t *ctx, const ngx_node_value_t *args, unsigned nargs,
     ngx_node_result_t *res)
 {
-    u_char           *p, buf[NGX_OFF_T_LEN];
-    size_t            len;
-    ngx_str_t         name, value;
-    ngx_uint_t        i, n, cookie;
+    u_char            buf[NGX_OFF_T_LEN];
+    ngx_str_t         name, value, sep;
+    ngx_int_t         rc;
+    ngx_uint_t        i;
     ngx_list_part_t  *part;
-    ngx_table_elt_t  *h, *first;
+    ngx_table_elt_t  *h;
 
     if (ngx_node_arg_str(args, nargs, 0, &name) != NGX_OK) {
-        ngx_node_result_fail(res, "headersOut: a header name is a string");
+        ngx_node_result_type_error(res, "headersOut: a header name is a "
+                                        "string");
         return;
     }
 
@@ -263,13 +411,23 @@ ngx_http_node_op_header_out_get(ngx_http_request_t *r,
         return;
     }
 
-    cookie = ngx_http_node_is(&name, "set-cookie");
-    first = NULL;
-    n = 0;
-    len = 0;
+    if (!ngx_http_node_is(&name, "set-cookie")) {
+        /* one string, repeats joined with ", " */
+        ngx_str_set(&sep, ", ");
+        rc = ngx_http_node_header_value(r->pool, &r->headers_out.headers,
+                                        &name, 0, &sep, &value);
 
-    /* Set-Cookie: every value, as an array; others: one string, repeats
-     * joined with ", " */
+        if (rc == NGX_ERROR) {
+            ngx_node_result_fail(res, "out of memory");
+
+        } else if (rc == NGX_OK) {
+            ngx_node_result_str(res, &value);
+        }
+
+        return;
+    }
+
+    /* Set-Cookie: every value, as an array */
 
     part = &r->headers_out.headers.part;
     h = part->elts;
@@ -286,71 +444,12 @@ ngx_http_node_op_header_out_get(ngx_http_request_t *r,
             i = 0;
         }
 
-        if (h[i].hash == 0 || h[i].key.len != name.len
-            || ngx_strncasecmp(h[i].key.data, name.data, name.len) != 0)
+        if (h[i].hash != 0 && h[i].key.len == name.len
+            && ngx_strncasecmp(h[i].key.data, name.data, name.len) == 0)
         {
-            continue;
-        }
-
-        if (cookie) {
             ngx_node_push_str(res, &h[i].value);
-            continue;
         }
-
-        if (first == NULL) {
-            first = &h[i];
-        }
-
-        len += (n ? 2 : 0) + h[i].value.len;
-        n++;
     }
-
-    if (cookie || n == 0) {
-        return;
-    }
-
-    if (n == 1) {
-        ngx_node_result_str(res, &first->value);
-        return;
-    }
-
-    value.data = ngx_pnalloc(r->pool, len);
-    if (value.data == NULL) {
-        ngx_node_result_fail(res, "out of memory");
-        return;
-    }
-
-    p = value.data;
-    part = &r->headers_out.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */ ; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].hash == 0 || h[i].key.len != name.len
-            || ngx_strncasecmp(h[i].key.data, name.data, name.len) != 0)
-        {
-            continue;
-        }
-
-        if (p != value.data) {
-            *p++ = ','; *p++ = ' ';
-        }
-
-        p = ngx_cpymem(p, h[i].value.data, h[i].value.len);
-    }
-
-    value.len = p - value.data;
-    ngx_node_result_str(res, &value);
 }
 
 
@@ -470,8 +569,9 @@ ngx_http_node_op_header_out_set(ngx_http_request_t *r,
         n = ngx_atoof(value.data, value.len);
 
         if (n == NGX_ERROR) {
-            ngx_node_result_fail(res, "headersOut: Content-Length must be a "
-                                      "number of bytes, not \"%V\"", &value);
+            ngx_node_result_type_error(res, "headersOut: Content-Length must "
+                                            "be a number of bytes, not \"%V\"",
+                                       &value);
             return;
         }
 
@@ -539,7 +639,7 @@ ngx_http_node_op_set_status(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
     ngx_int_t  status;
 
     if (ngx_node_arg_int(args, nargs, 0, &status) != NGX_OK) {
-        ngx_node_result_fail(res, "r.status: a number");
+        ngx_node_result_type_error(res, "r.status: a number");
         return;
     }
 
@@ -557,32 +657,74 @@ ngx_http_node_op_set_status(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
 
 /* variables */
 
+/*
+ * r.variables[1]: a capture of the regular expression that matched last ($1 of a
+ * "location ~" or an "if"), as njs gives it; NGX_DECLINED if the name is not a number.
+ */
+static ngx_int_t
+ngx_http_node_capture(ngx_http_request_t *r, ngx_str_t *name,
+    ngx_str_t *value)
+{
+    ngx_int_t  n;
+
+    n = ngx_atoi(name->data, name->len);
+
+    if (n == NGX_ERROR) {
+        return NGX_DECLINED;
+    }
+
+    if (r->captures == NULL || r->captures_data == NULL
+        || (ngx_uint_t) n >= r->ncaptures / 2)
+    {
+        return NGX_ERROR;
+    }
+
+    value->data = r->captures_data + r->captures[2 * n];
+    value->len = r->captures[2 * n + 1] - r->captures[2 * n];
+
+    return NGX_OK;
+}
+
+
 /* r.variables[name], r.rawVariables[name] (also a node_periodic run's) */
 void
 ngx_http_node_variable_op(ngx_http_request_t *r, const ngx_node_value_t *args,
     unsigned nargs, ngx_node_result_t *res)
 {
-    ngx_str_t                   name;
+    ngx_int_t                   rc;
+    ngx_str_t                   name, value;
     ngx_uint_t                  key;
     ngx_node_value_t            bytes;
     ngx_http_variable_value_t  *vv;
 
     if (ngx_node_arg_variable(r->pool, args, nargs, &name, &key) != NGX_OK) {
-        ngx_node_result_fail(res, "r.variables: a variable name is a "
-                                  "non-empty string");
+        ngx_node_result_type_error(res, "r.variables: a variable name is a "
+                                        "non-empty string");
         return;
     }
 
-    vv = ngx_http_get_variable(r, &name, key);
+    rc = ngx_http_node_capture(r, &name, &value);
 
-    if (vv == NULL || vv->not_found) {
+    if (rc == NGX_ERROR) {
         return;
+    }
+
+    if (rc == NGX_DECLINED) {
+        vv = ngx_http_get_variable(r, &name, key);
+
+        if (vv == NULL || vv->not_found) {
+            return;
+        }
+
+        value.data = vv->data;
+        value.len = vv->len;
     }
 
     /* (name, true): r.rawVariables, the bytes as they are */
     bytes = (ngx_node_value_t) {
         nargs > 1 && args[1].type == NGX_NODE_BOOLEAN && args[1].number
-        ? NGX_NODE_BYTES : NGX_NODE_STRING, 0, (const char *) vv->data, vv->len
+        ? NGX_NODE_BYTES : NGX_NODE_STRING, 0, (const char *) value.data,
+        value.len
     };
 
     res->set(res, &bytes);
@@ -620,9 +762,9 @@ ngx_http_node_set_variable_op(ngx_http_request_t *r,
     v = ngx_hash_find(&cmcf->variables_hash, key, name.data, name.len);
 
     if (v == NULL) {
-        ngx_node_result_fail(res, "r.variables.%V: no such variable; declare "
-                                  "it in nginx.conf (\"set $%V '';\")", &name,
-                             &name);
+        ngx_node_result_type_error(res, "r.variables.%V: no such variable; "
+                                        "declare it in nginx.conf (\"set $%V "
+                                        "'';\")", &name, &name);
         return;
     }
 
@@ -649,10 +791,10 @@ ngx_http_node_set_variable_op(ngx_http_request_t *r,
     if (!(v->flags & NGX_HTTP_VAR_INDEXED)
         || !(v->flags & NGX_HTTP_VAR_CHANGEABLE))
     {
-        ngx_node_result_fail(res, "r.variables.%V is read-only; writable are "
-                                  "variables made with \"set\" and nginx's "
-                                  "writable ones ($args, $limit_rate ...)",
-                             &name);
+        ngx_node_result_type_error(res, "r.variables.%V is read-only; "
+                                        "writable are variables made with "
+                                        "\"set\" and nginx's writable ones "
+                                        "($args, $limit_rate ...)", &name);
         return;
     }
 
@@ -693,15 +835,15 @@ ngx_http_node_responding(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
             && ctx->kind != NGX_NODE_KIND_HTTP_ACCESS
             && ctx->kind != NGX_NODE_KIND_HTTP_REWRITE))
     {
-        ngx_node_result_fail(res, "r.%s(): only content, access and rewrite "
-                                  "handlers respond, while their request is "
-                                  "being handled", what);
+        ngx_node_result_type_error(res, "r.%s(): only content, access and "
+                                        "rewrite handlers respond, while their "
+                                        "request is being handled", what);
         return NGX_ERROR;
     }
 
     if (ctx->ended) {
-        ngx_node_result_fail(res, "r.%s(): the response has already ended",
-                             what);
+        ngx_node_result_type_error(res, "r.%s(): the response has already "
+                                        "ended", what);
         return NGX_ERROR;
     }
 
@@ -745,8 +887,8 @@ ngx_http_node_op_send_header(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
     }
 
     if (r->header_sent) {
-        ngx_node_result_fail(res, "r.sendHeader(): the header was already "
-                                  "sent");
+        ngx_node_result_type_error(res, "r.sendHeader(): the header was "
+                                        "already sent");
         return;
     }
 
@@ -767,7 +909,7 @@ ngx_http_node_op_send(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
     }
 
     if (ngx_node_arg_str(args, nargs, 0, &data) != NGX_OK) {
-        ngx_node_result_fail(res, "r.send(data): a string or bytes");
+        ngx_node_result_type_error(res, "r.send(data): a string or bytes");
         return;
     }
 
@@ -834,13 +976,14 @@ ngx_http_node_op_return(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
     }
 
     if (r->header_sent) {
-        ngx_node_result_fail(res, "r.return(): the header was already sent; "
-                                  "end the response with r.finish()");
+        ngx_node_result_type_error(res, "r.return(): the header was already "
+                                        "sent; end the response with "
+                                        "r.finish()");
         return;
     }
 
     if (ngx_node_arg_int(args, nargs, 0, &status) != NGX_OK) {
-        ngx_node_result_fail(res, "r.return(status[, body])");
+        ngx_node_result_type_error(res, "r.return(status[, body])");
         return;
     }
 
@@ -897,9 +1040,16 @@ ngx_http_node_op_internal_redirect(ngx_http_request_t *r,
         return;
     }
 
+    if (r != r->main) {
+        ngx_node_result_type_error(res, "r.internalRedirect(): not in a "
+                                        "subrequest (as in njs); answer it "
+                                        "with r.return()");
+        return;
+    }
+
     if (r->header_sent) {
-        ngx_node_result_fail(res, "r.internalRedirect(): the header was "
-                                  "already sent");
+        ngx_node_result_type_error(res, "r.internalRedirect(): the header was "
+                                        "already sent");
         return;
     }
 
@@ -936,11 +1086,23 @@ static void ngx_http_node_body_ready(ngx_http_request_t *r);
 static void
 ngx_http_node_body_read_handler(ngx_http_request_t *r)
 {
+    ngx_uint_t            alive;
     ngx_http_node_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_node_module);
 
+    /* nginx's reader may free the request (a client that went away, a body
+     * that came too slowly): then the cleanup clears this */
+    alive = 1;
+    ctx->reading = &alive;
+
     ctx->body_reader(r);
+
+    if (!alive) {
+        return;
+    }
+
+    ctx->reading = NULL;
 
     if (ctx->body_token && r->read_event_handler
                            != ngx_http_node_body_read_handler)
@@ -1036,8 +1198,14 @@ ngx_http_node_body_ready(ngx_http_request_t *r)
 
     ctx->body_ready = 1;
 
-    if (ctx->suspended) {
+    /* nginx's reader had the events: give them back to the waiting handler */
+
+    if (ctx->suspended && ctx->phase == NGX_CONF_UNSET) {
         r->write_event_handler = ngx_http_node_write_handler;
+
+    } else if (ctx->suspended) {
+        r->read_event_handler = ngx_http_test_reading;
+        r->write_event_handler = ngx_http_core_run_phases;
     }
 
     token = ctx->body_token;
@@ -1077,7 +1245,7 @@ ngx_http_node_op_read_body(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
     }
 
     if (nargs < 1 || args[0].type != NGX_NODE_NUMBER || ctx->body_token) {
-        ngx_node_result_fail(res, "the request body is already being read");
+        ngx_node_result_type_error(res, "request body is already being read");
         return;
     }
 
@@ -1210,8 +1378,8 @@ ngx_http_node_op_set_uri(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
     if ((!ctx->in_call && !ctx->suspended)
         || ctx->kind != NGX_NODE_KIND_HTTP_REWRITE)
     {
-        ngx_node_result_fail(res, "r.uri can be changed by node_rewrite "
-                                  "handlers only");
+        ngx_node_result_type_error(res, "r.uri can be changed by node_rewrite "
+                                        "handlers only");
         return;
     }
 
@@ -1282,8 +1450,8 @@ ngx_http_node_op_filter_done(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
     const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
 {
     if (!ctx->filtering) {
-        ngx_node_result_fail(res, "r.done(): only in a node_body_filter "
-                                  "handler, while it filters");
+        ngx_node_result_type_error(res, "r.done(): only in a node_body_filter "
+                                        "handler, while it filters");
         return;
     }
 
@@ -1358,6 +1526,14 @@ ngx_http_node_op_prefetched(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
 }
 
 
+static void
+ngx_http_node_op_var_names(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
+{
+    ngx_http_node_var_names(r, res);
+}
+
+
 /* the number of the node_fetch_* settings of the request's location (also of a
  * node_periodic run's stand-in request, whose ctx is NULL) */
 void
@@ -1376,6 +1552,7 @@ static ngx_http_node_op_pt  ngx_http_node_ops[NGX_NODE_HTTP_OP_COUNT] = {
     [NGX_NODE_HTTP_OP_HTTP_VERSION] = ngx_http_node_op_http_version,
     [NGX_NODE_HTTP_OP_REMOTE_ADDRESS] = ngx_http_node_op_remote_address,
     [NGX_NODE_HTTP_OP_HEADERS_IN] = ngx_http_node_op_headers_in,
+    [NGX_NODE_HTTP_OP_HEADER_IN] = ngx_http_node_op_header_in,
     [NGX_NODE_HTTP_OP_HEADERS_OUT] = ngx_http_node_op_headers_out,
     [NGX_NODE_HTTP_OP_HEADER_OUT_GET] = ngx_http_node_op_header_out_get,
     [NGX_NODE_HTTP_OP_HEADER_OUT_SET] = ngx_http_node_op_header_out_set,
@@ -1403,6 +1580,7 @@ static ngx_http_node_op_pt  ngx_http_node_ops[NGX_NODE_HTTP_OP_COUNT] = {
     [NGX_NODE_HTTP_OP_PARENT] = ngx_http_node_op_parent,
     [NGX_NODE_HTTP_OP_INTERNAL] = ngx_http_node_op_internal,
     [NGX_NODE_HTTP_OP_PREFETCHED] = ngx_http_node_op_prefetched,
+    [NGX_NODE_HTTP_OP_VAR_NAMES] = ngx_http_node_op_var_names,
     [NGX_NODE_HTTP_OP_FETCH] = ngx_http_node_fetch_op,
 };
 

@@ -145,42 +145,56 @@ ngx_http_node_subrequest_body(ngx_http_request_t *r, ngx_http_request_t *sr,
 }
 
 
+/* a subrequest made outside a call of the request's handler (from a timer, a
+ * promise that settled later): nothing in nginx would start it */
+static void
+ngx_http_node_subrequest_start(ngx_event_t *ev)
+{
+    ngx_http_node_ctx_t  *ctx;
+
+    ctx = ngx_http_node_event_ctx(ev, start_subrequests);
+
+    ngx_http_run_posted_requests(ctx->request->connection);
+}
+
+
 /* (uri, args, method, body, detached, token) */
 void
 ngx_http_node_subrequest(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
     const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
 {
-    ngx_str_t                    uri, *query, query_arg, method, body, copy;
-    ngx_uint_t                   flags, detached;
+    ngx_str_t                    uri, name, *query, query_arg, method, body,
+                                 copy;
+    ngx_uint_t                   flags, detached, unsafe;
     ngx_http_request_t          *sr;
     ngx_http_post_subrequest_t  *ps;
     ngx_http_node_subrequest_t  *sub;
 
     if (ngx_node_arg_str(args, nargs, 0, &uri) != NGX_OK || uri.len == 0) {
-        ngx_node_result_fail(res, "r.subrequest(uri): uri is a non-empty "
-                                  "string");
+        ngx_node_result_type_error(res, "r.subrequest(uri): uri is a "
+                                        "non-empty string");
         return;
     }
 
+    if (ngx_node_arg_str(args, nargs, 1, &query_arg) != NGX_OK) {
+        ngx_str_null(&query_arg);
+    }
+
     if (ngx_node_safe_text(&uri) != NGX_OK
-        || (ngx_node_arg_str(args, nargs, 1, &query_arg) == NGX_OK
-            && (ngx_node_safe_text(&query_arg) != NGX_OK
-                || ngx_strlchr(query_arg.data, query_arg.data + query_arg.len,
-                               ' ')
-                   != NULL)))
+        || ngx_node_safe_text(&query_arg) != NGX_OK)
     {
         ngx_node_result_type_error(res, "r.subrequest(\"%V\"): the URI or "
                                         "its arguments contain a control "
-                                        "character (CR, LF ...) or a space "
-                                        "in the arguments; refused", &uri);
+                                        "character (CR, LF ...); refused",
+                                   &uri);
         return;
     }
 
     detached = nargs > 4 && args[4].type == NGX_NODE_BOOLEAN && args[4].number;
 
     if (!detached && !ctx->in_call && !ctx->suspended) {
-        ngx_node_result_fail(res, "r.subrequest(): only while a handler of "
-                                  "this request runs (or detached)");
+        ngx_node_result_type_error(res, "r.subrequest(): only while a handler "
+                                        "of this request runs (or detached)");
         return;
     }
 
@@ -191,23 +205,39 @@ ngx_http_node_subrequest(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
 
     /* the subrequest outlives this call: its strings go to the pool */
 
-    if (ngx_http_node_copy(r, &copy, &uri) != NGX_OK) {
+    if (ngx_http_node_copy(r, &name, &uri) != NGX_OK
+        || ngx_http_node_copy(r, &copy, &query_arg) != NGX_OK)
+    {
         ngx_node_result_fail(res, "out of memory");
         return;
     }
 
-    uri = copy;
-    query = NULL;
+    uri = name;
+    query_arg = copy;
 
-    if (ngx_node_arg_str(args, nargs, 1, &query_arg) == NGX_OK) {
-        if (ngx_http_node_copy(r, &copy, &query_arg) != NGX_OK) {
-            ngx_node_result_fail(res, "out of memory");
-            return;
-        }
+    /* as njs: "/path?a=1" gives the arguments after "?", "%XX" is decoded, and
+     * ".." segments are refused */
 
-        query_arg = copy;
-        query = &query_arg;
+    unsafe = 0;
+
+    if (ngx_http_parse_unsafe_uri(r, &uri, &query_arg, &unsafe) != NGX_OK) {
+        ngx_node_result_type_error(res, "r.subrequest(\"%V\"): an unsafe URI "
+                                        "(\"..\" segments, a NUL); refused",
+                                   &name);
+        return;
     }
+
+    if (ngx_strlchr(query_arg.data, query_arg.data + query_arg.len, ' ')
+        != NULL)
+    {
+        ngx_node_result_type_error(res, "r.subrequest(\"%V\"): the arguments "
+                                        "contain a space, which would split "
+                                        "the request line; encode it as %%20",
+                                   &name);
+        return;
+    }
+
+    query = query_arg.len ? &query_arg : NULL;
 
     if (detached) {
         ps = NULL;
@@ -237,6 +267,14 @@ ngx_http_node_subrequest(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
         ngx_node_result_fail(res, "r.subrequest(\"%V\") failed (too many "
                                   "subrequests?)", &uri);
         return;
+    }
+
+    if (!ctx->in_call && !ctx->start_subrequests.posted) {
+        ctx->start_subrequests.handler = ngx_http_node_subrequest_start;
+        ctx->start_subrequests.data = r->connection;
+        ctx->start_subrequests.log = r->connection->log;
+
+        ngx_post_event(&ctx->start_subrequests, &ngx_posted_events);
     }
 
     if (ngx_node_arg_str(args, nargs, 2, &method) == NGX_OK

@@ -38,6 +38,8 @@ typedef struct {
     ngx_msec_t              timeout;
     ngx_array_t            *sets;        /* ngx_stream_node_var_t */
     ngx_node_fetch_conf_t   fetch;       /* node_fetch_* */
+    ngx_node_scope_t        scope;       /* where this block's node_import names are
+                                            seen */
 } ngx_stream_node_srv_conf_t;
 
 

@@ -215,6 +215,8 @@ ngx_stream_node_merge_srv_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_stream_node_var_t        *var;
     ngx_stream_core_srv_conf_t   *cscf;
 
+    ngx_node_conf_merge_scope(&conf->scope, &prev->scope);
+
     ngx_conf_merge_value(conf->access, prev->access, NGX_CONF_UNSET);
     ngx_conf_merge_value(conf->preread, prev->preread, NGX_CONF_UNSET);
     ngx_conf_merge_value(conf->filter, prev->filter, NGX_CONF_UNSET);
@@ -346,7 +348,9 @@ ngx_stream_node_init(ngx_conf_t *cf)
 static char *
 ngx_stream_node_import(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    return ngx_node_conf_import(cf);
+    ngx_stream_node_srv_conf_t *nscf = conf;
+
+    return ngx_node_conf_import(cf, &nscf->scope);
 }
 
 
@@ -401,7 +405,7 @@ ngx_stream_node_set(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    handler = ngx_node_conf_handler(cf, 2);
+    handler = ngx_node_conf_handler(cf, &nscf->scope, 2);
     if (handler == NGX_ERROR) {
         return NGX_CONF_ERROR;
     }
@@ -412,7 +416,7 @@ ngx_stream_node_set(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     if (v->get_handler == ngx_stream_node_variable
-        && ngx_node_conf_same_handler(cf, v->data, &value[1], &value[2])
+        && ngx_node_conf_same_handler(cf, v->data, handler, &value[1])
            != NGX_OK)
     {
         return NGX_CONF_ERROR;
@@ -534,6 +538,8 @@ ngx_stream_node_var(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 static char *
 ngx_stream_node_handler_slot(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
+    ngx_stream_node_srv_conf_t *nscf = conf;
+
     ngx_int_t  *slot;
 
     slot = (ngx_int_t *) ((u_char *) conf + cmd->offset);
@@ -542,7 +548,7 @@ ngx_stream_node_handler_slot(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return "is duplicate";
     }
 
-    *slot = ngx_node_conf_handler(cf, 1);
+    *slot = ngx_node_conf_handler(cf, &nscf->scope, 1);
     if (*slot == NGX_ERROR) {
         return NGX_CONF_ERROR;
     }

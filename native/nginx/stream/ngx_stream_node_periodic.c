@@ -125,6 +125,8 @@ static const ngx_node_periodic_protocol_t  ngx_stream_node_periodic_protocol = {
 char *
 ngx_stream_node_periodic(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    return ngx_node_conf_periodic(cf, cf->ctx,
+    ngx_stream_node_srv_conf_t *nscf = conf;
+
+    return ngx_node_conf_periodic(cf, cf->ctx, &nscf->scope,
                                   &ngx_stream_node_periodic_protocol);
 }

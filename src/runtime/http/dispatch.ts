@@ -5,7 +5,9 @@
 import { Dispatch, Flag } from '../abi';
 import { HTTP_OP, native } from '../binding';
 import type { HandlerSlot } from '../handler-slot';
+import { LogLevel } from '../log';
 import { isThenable, rejection, report, reportFailure } from '../reporting';
+import { callWatchingPromises } from '../unawaited';
 import { VariableValue, variableValue } from '../variables';
 import { HttpRequest, Outcome, Phase, toBody } from './request';
 
@@ -70,14 +72,19 @@ export function dispatchVariable(slot: HandlerSlot, handle: number): VariableVal
     }
     let value: unknown;
     try {
-        value = slot.call(r);
+        value = callWatchingPromises(slot, () => slot.call(r), (count) => {
+            if (isThenable(value)) return;
+            report(r, `${slot.subject} returned while ${count} promise(s) it created were still pending: ` +
+                'its value was taken without them, and what they do comes too late for it; make it an ' +
+                'async function to have it awaited before the access phase', LogLevel.WARN);
+        });
     } catch (error) {
         reportFailure(r, r.subject, error);
         return undefined;
     }
     if (isThenable(value)) {
-        report(r, `${slot.subject} returned a Promise; make it an async function to have it awaited ` +
-            'before the access phase');
+        report(r, `${slot.subject} returned a Promise; the variable is empty. Make it an async function ` +
+            'to have it awaited before the access phase', LogLevel.WARN);
         return undefined;
     }
     return variableValue(value ?? r.returnValue);

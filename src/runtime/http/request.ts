@@ -1,16 +1,18 @@
 /** The `r` object of HTTP handlers. Each member is one call into nginx through the binding. */
-import { parse as parseQuery, stringify as stringifyQuery } from 'node:querystring';
+import { stringify as stringifyQuery } from 'node:querystring';
 
 import type {
-    NginxHeadersIn, NginxHeadersOut, NginxHTTPArgs, NginxHTTPRequest, NginxRawVariables,
+    NginxHeadersIn, NginxHeadersOut, NginxHTTPArgs, NginxHTTPRequest, NginxHTTPRequestForm, NginxRawVariables,
     NginxSendBufferOptions, NginxSubrequestOptions, NginxVariables,
 } from '../../api';
 import { HTTP_OP, native } from '../binding';
 import { FETCH_SETTINGS, FetchScoped } from '../fetch/scope';
-import { LogLevel, logWorker, toLogMessage } from '../log';
+import { LogLevel, logWorker, scriptLine, toLogMessage } from '../log';
 import { awaitHost } from '../pending';
 import { abandoned } from './abandoned';
+import { argsView } from './args';
 import { rawVariablesView, variablesView } from '../variables';
+import { maxKeysOption, parseForm } from './form';
 import { headersInView, headersOutView } from './headers';
 
 /** How the request's handler relates to its response, for deciding when the request is done. */
@@ -33,16 +35,30 @@ export const enum Outcome {
 
 /** What a request builds on first use; most requests never need it. */
 interface RequestViews {
-    parsedArgs?: { raw: string; args: NginxHTTPArgs };
+    args?: NginxHTTPArgs;
+    /** the query string, as this call last read or set it */
+    query?: string;
     headersIn?: NginxHeadersIn;
     headersOut?: NginxHeadersOut;
     variables?: NginxVariables;
     rawVariables?: NginxRawVariables;
     body?: Buffer;
+    /** a readRequest*() in progress */
     bodyRead?: Promise<Buffer>;
+    form?: NginxHTTPRequestForm;
 }
 
 type ReplyCallback = (reply: NginxHTTPRequest) => void;
+
+/**
+ * The r of the handlers that made subrequests, by handle: a reply's `parent` is that very
+ * object, as in njs, so that responding through it ends the handler's request. Weak: the
+ * request's `r` must still become unreachable when nothing else refers to it.
+ */
+const parents = new Map<number, WeakRef<HttpRequest>>();
+const parentGone = new FinalizationRegistry<number>((handle) => {
+    if (parents.get(handle)?.deref() === undefined) parents.delete(handle);
+});
 
 function pairs(flat: string[] | undefined): [string, string][] {
     const list: [string, string][] = [];
@@ -73,7 +89,7 @@ export class HttpRequest implements NginxHTTPRequest, FetchScoped {
 
     private responding(what: string): void {
         if (!this.mayRespond) {
-            throw new Error(`r.${what}() is not available in ${this.subject}: content, access and rewrite handlers respond`);
+            throw new TypeError(`r.${what}() is not available in ${this.subject}: content, access and rewrite handlers respond`);
         }
     }
 
@@ -98,6 +114,19 @@ export class HttpRequest implements NginxHTTPRequest, FetchScoped {
         native(this.handle, HTTP_OP.done, outcome);
     }
 
+    get [Symbol.toStringTag](): string {
+        return 'Request';
+    }
+
+    /** JSON.stringify(r) shows what njs shows: the request's data, not the object's workings. */
+    toJSON(): Record<string, unknown> {
+        return {
+            status: this.status, args: this.args, internal: this.internal, headersOut: this.headersOut,
+            httpVersion: this.httpVersion, remoteAddress: this.remoteAddress, method: this.method,
+            requestText: this.requestText, responseText: this.responseText, uri: this.uri, headersIn: this.headersIn,
+        };
+    }
+
     get method(): string {
         return native(this.handle, HTTP_OP.method) as string;
     }
@@ -109,19 +138,18 @@ export class HttpRequest implements NginxHTTPRequest, FetchScoped {
     set uri(uri: string) {
         if (typeof uri !== 'string') throw new TypeError('r.uri: a path starting with "/"');
         native(this.handle, HTTP_OP.setUri, uri);
+        this.lazy.query = undefined;
     }
 
     get args(): NginxHTTPArgs {
-        const raw = native(this.handle, HTTP_OP.args) as string;
         const lazy = this.lazy;
-        if (lazy.parsedArgs?.raw !== raw) {
-            lazy.parsedArgs = { raw, args: Object.freeze({ ...parseQuery(raw) }) as NginxHTTPArgs };
-        }
-        return lazy.parsedArgs.args;
+        lazy.args ??= argsView({ query: () => lazy.query ??= native(this.handle, HTTP_OP.args) as string });
+        return lazy.args;
     }
 
     set args(value: Record<string, string | string[]> | string) {
         native(this.handle, HTTP_OP.setArgs, typeof value === 'string' ? value : stringifyQuery(value));
+        this.lazy.query = undefined;
     }
 
     get httpVersion(): string {
@@ -134,7 +162,10 @@ export class HttpRequest implements NginxHTTPRequest, FetchScoped {
 
     get headersIn(): NginxHeadersIn {
         const lazy = this.lazy;
-        lazy.headersIn ??= headersInView(native(this.handle, HTTP_OP.headersIn) as string[] ?? []);
+        lazy.headersIn ??= headersInView({
+            get: (name) => native(this.handle, HTTP_OP.headerIn, name) as string | undefined,
+            list: () => native(this.handle, HTTP_OP.headersIn) as string[] | undefined ?? [],
+        });
         return lazy.headersIn;
     }
 
@@ -186,7 +217,8 @@ export class HttpRequest implements NginxHTTPRequest, FetchScoped {
 
     get parent(): NginxHTTPRequest | undefined {
         const handle = native(this.handle, HTTP_OP.parent) as number | undefined;
-        return handle === undefined ? undefined : new HttpRequest(handle, `${this.subject} (parent request)`, false);
+        if (handle === undefined) return undefined;
+        return parents.get(handle)?.deref() ?? new HttpRequest(handle, `${this.subject} (parent request)`, false);
     }
 
     get internal(): boolean {
@@ -198,12 +230,13 @@ export class HttpRequest implements NginxHTTPRequest, FetchScoped {
     }
 
     set status(status: number) {
-        native(this.handle, HTTP_OP.setStatus, checkStatus(status));
+        native(this.handle, HTTP_OP.setStatus, checkStatus('r.status', status));
     }
 
     return(status: number, body?: string | Uint8Array): void {
         this.responding('return');
-        native(this.handle, HTTP_OP.return, checkStatus(status), body === undefined || body === null ? undefined : toBody(body));
+        native(this.handle, HTTP_OP.return, checkStatus('r.return(status)', status),
+            body === undefined || body === null ? undefined : toBody(body));
         this.end();
     }
 
@@ -247,11 +280,15 @@ export class HttpRequest implements NginxHTTPRequest, FetchScoped {
             callback = options;
             options = undefined;
         }
-        const opts: NginxSubrequestOptions = typeof options === 'string' ? { args: options } : options ?? {};
+        const opts = subrequestOptions(uri, options, callback);
         const body = opts.body === undefined ? undefined : toBody(opts.body);
         if (opts.detached) {
             native(this.handle, HTTP_OP.subrequest, uri, opts.args, opts.method, body, true);
             return;
+        }
+        if (parents.get(this.handle)?.deref() !== this) {
+            parents.set(this.handle, new WeakRef(this));
+            parentGone.register(this, this.handle);
         }
         const reply = awaitHost((token) => native(this.handle, HTTP_OP.subrequest, uri, opts.args, opts.method, body, false, token))
             .then((handle) => new HttpRequest(handle as number, `subrequest "${uri}" of ${this.subject}`, false));
@@ -285,39 +322,79 @@ export class HttpRequest implements NginxHTTPRequest, FetchScoped {
         this.returnValue = value;
     }
 
-    private readBody(): Promise<Buffer> {
+    jsVarNames(prefix?: string): string[] {
+        if (prefix !== undefined && typeof prefix !== 'string') {
+            throw new TypeError('r.jsVarNames(prefix): prefix must be a string');
+        }
+        const names = native(this.handle, HTTP_OP.varNames) as string[] | undefined ?? [];
+        return prefix === undefined ? names : names.filter((name) => name.startsWith(prefix));
+    }
+
+    /**
+     * The body, read once: a read in progress makes another call throw (as in njs), a body
+     * already read (also with node_read_request_body on) resolves at once.
+     */
+    private readBody(what: string): Promise<Buffer> {
         const lazy = this.lazy;
-        lazy.bodyRead ??= awaitHost((token) => native(this.handle, HTTP_OP.readBody, token)).then((bytes) => {
+        const body = this.bodyIfRead;
+        if (body !== undefined) return Promise.resolve(body);
+        if (lazy.bodyRead !== undefined) {
+            throw new TypeError(`r.${what}(): request body is already being read; await the read in progress ` +
+                '(once it is done, every readRequest*() resolves with the body at once)');
+        }
+        const read = awaitHost((token) => native(this.handle, HTTP_OP.readBody, token));
+        lazy.bodyRead = read.then((bytes) => {
             lazy.body = bytes as Buffer;
             return lazy.body;
+        }).finally(() => {
+            lazy.bodyRead = undefined;
         });
         return lazy.bodyRead;
     }
 
-    async readRequestText(): Promise<string> {
-        return (await this.readBody()).toString('utf8');
+    readRequestText(): Promise<string> {
+        return this.readBody('readRequestText').then((body) => body.toString('utf8'));
     }
 
-    async readRequestJSON(): Promise<unknown> {
-        return JSON.parse((await this.readBody()).toString('utf8')) as unknown;
+    readRequestJSON(): Promise<unknown> {
+        return this.readBody('readRequestJSON').then((body) => JSON.parse(body.toString('utf8')) as unknown);
     }
 
-    async readRequestArrayBuffer(): Promise<ArrayBuffer> {
-        const body = await this.readBody();
-        return body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer;
+    readRequestArrayBuffer(): Promise<ArrayBuffer> {
+        return this.readBody('readRequestArrayBuffer')
+            .then((body) => body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer);
     }
 
-    async readRequestForm(): Promise<FormData> {
-        const body = await this.readBody();
+    readRequestForm(options?: unknown): Promise<NginxHTTPRequestForm> {
+        const maxKeys = maxKeysOption(options);
+        const lazy = this.lazy;
+        if (lazy.form !== undefined) return Promise.resolve(lazy.form);
+        return this.readBody('readRequestForm').then((body) => {
+            lazy.form ??= parseForm(this.headersIn['content-type'], body, maxKeys);
+            return lazy.form;
+        });
+    }
+
+    async readRequestFormData(): Promise<FormData> {
+        const body = await this.readBody('readRequestFormData');
         const type = this.headersIn['content-type'] ?? 'application/x-www-form-urlencoded';
         return new Response(body, { headers: { 'content-type': type } }).formData();
     }
 
-    /** The body once read (or read before the handler with node_read_request_body on). */
-    get requestBuffer(): Buffer | undefined {
+    /** The body if it was read (empty if there is none), else undefined. */
+    private get bodyIfRead(): Buffer | undefined {
         const lazy = this.lazy;
         lazy.body ??= native(this.handle, HTTP_OP.requestBody) as Buffer | undefined;
         return lazy.body;
+    }
+
+    /**
+     * The body once read (or read before the handler with node_read_request_body on);
+     * undefined for an empty body, as in njs.
+     */
+    get requestBuffer(): Buffer | undefined {
+        const body = this.bodyIfRead;
+        return body?.length ? body : undefined;
     }
 
     get requestText(): string | undefined {
@@ -329,23 +406,50 @@ export class HttpRequest implements NginxHTTPRequest, FetchScoped {
     }
 
     log(message: unknown): void {
-        this.logAt(LogLevel.INFO, message);
+        this.logAt(LogLevel.INFO, scriptLine(message));
     }
 
     warn(message: unknown): void {
-        this.logAt(LogLevel.WARN, message);
+        this.logAt(LogLevel.WARN, scriptLine(message));
     }
 
     error(message: unknown): void {
-        this.logAt(LogLevel.ERR, message);
+        this.logAt(LogLevel.ERR, scriptLine(message));
     }
 }
 
-function checkStatus(status: unknown): number {
-    if (typeof status !== 'number' || !Number.isInteger(status) || status < 0 || status > 999) {
-        throw new RangeError(`HTTP status must be an integer from 0 to 999 (got ${String(status)})`);
+/** A status as njs takes it: a number (TypeError otherwise), 0 to 999 (RangeError otherwise). */
+function checkStatus(what: string, status: unknown): number {
+    if (typeof status !== 'number' || Number.isNaN(status)) {
+        throw new TypeError(`${what}: an HTTP status is a number (got ${typeof status === 'number' ? 'NaN' : typeof status})`);
     }
-    return status;
+    const code = Math.trunc(status);
+    if (code < 0 || code > 999) {
+        throw new RangeError(`${what}: an HTTP status is from 0 to 999 (got ${status})`);
+    }
+    return code;
+}
+
+/** r.subrequest()'s arguments, checked as njs checks them (a TypeError, thrown at once). */
+function subrequestOptions(uri: unknown, options: unknown, callback: unknown): NginxSubrequestOptions {
+    if (typeof uri !== 'string' || uri === '') {
+        throw new TypeError('r.subrequest(uri): uri is a non-empty string ("/path?args")');
+    }
+    if (callback !== undefined && typeof callback !== 'function') {
+        throw new TypeError(`r.subrequest(${JSON.stringify(uri)}, options, callback): callback is not a function`);
+    }
+    if (options === undefined || options === null) return {};
+    if (typeof options === 'string') return { args: options };
+    if (typeof options !== 'object') {
+        throw new TypeError(`r.subrequest(${JSON.stringify(uri)}, options): options are a query string or ` +
+            '{ args, method, body, detached }');
+    }
+    const opts = options as NginxSubrequestOptions;
+    if (opts.detached && callback !== undefined) {
+        throw new TypeError(`r.subrequest(${JSON.stringify(uri)}): detached and a callback exclude each other ` +
+            '(a detached subrequest has no reply)');
+    }
+    return opts;
 }
 
 export function toBody(data: unknown): string | Uint8Array {

@@ -11,7 +11,7 @@ import type {
 } from '../../api';
 import { native, STREAM_OP } from '../binding';
 import { FETCH_SETTINGS, FetchScoped } from '../fetch/scope';
-import { LogLevel, toLogMessage } from '../log';
+import { LogLevel, scriptLine, toLogMessage } from '../log';
 import { rawVariablesView, variablesView } from '../variables';
 
 /** nginx's codes for s.decide: s.allow() and s.done(), s.decline(), s.deny(), a failure */
@@ -229,14 +229,14 @@ export class StreamSession implements NginxStreamSession, FetchScoped {
 
     /** Each argument is a line of its own, as in njs. */
     log(...messages: unknown[]): void {
-        for (const message of messages) this.logAt(LogLevel.INFO, message);
+        for (const message of messages) this.logAt(LogLevel.INFO, scriptLine(message));
     }
 
     warn(...messages: unknown[]): void {
-        for (const message of messages) this.logAt(LogLevel.WARN, message);
+        for (const message of messages) this.logAt(LogLevel.WARN, scriptLine(message));
     }
 
     error(...messages: unknown[]): void {
-        for (const message of messages) this.logAt(LogLevel.ERR, message);
+        for (const message of messages) this.logAt(LogLevel.ERR, scriptLine(message));
     }
 }
