@@ -93,6 +93,7 @@ describe('ngx.fetch', () => {
     let chained: Peer;
     let stranger: Peer;
     let tls12: Peer;
+    let oneCipher: Peer;
     let connections: Peer;
     let proxy: Proxy;
     let dns: DnsServer;
@@ -105,6 +106,7 @@ describe('ngx.fetch', () => {
         chained = await httpsPeer(pki.chained);
         stranger = await httpsPeer(pki.stranger);
         tls12 = await httpsPeer({ ...pki.server, maxVersion: 'TLSv1.2' });
+        oneCipher = await httpsPeer({ ...pki.server, maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES256-GCM-SHA384' });
         connections = await connectionPeer();
         proxy = await forwardProxy();
         dns = await dnsServer({ [TEST_HOST]: '127.0.0.1' });
@@ -126,6 +128,11 @@ describe('ngx.fetch', () => {
         location /depth0 { node_fetch_trusted_certificate ${ca}; node_fetch_verify_depth 0; node_content f.get; }
         location /depth1 { node_fetch_trusted_certificate ${ca}; node_fetch_verify_depth 1; node_content f.get; }
         location /tls13 { node_fetch_trusted_certificate ${ca}; node_fetch_protocols TLSv1.3; node_content f.get; }
+        location /cipher {
+            node_fetch_trusted_certificate ${ca};
+            node_fetch_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305;
+            node_content f.get;
+        }
         location /timeout { node_fetch_timeout 1s; node_content f.get; }
         location /small { node_fetch_max_response_buffer_size 1k; node_fetch_buffer_size 1k; node_content f.get; }
         location /proxied {
@@ -133,8 +140,14 @@ describe('ngx.fetch', () => {
             node_fetch_trusted_certificate ${ca};
             node_content f.get;
         }
+        location /proxied-anonymous {
+            node_fetch_proxy http://127.0.0.1:${proxy.port};
+            node_fetch_trusted_certificate ${ca};
+            node_content f.get;
+        }
         location /resolved { resolver 127.0.0.1:${dns.port} ipv6=off; resolver_timeout 5s; node_content f.get; }
         location /keepalive { node_fetch_keepalive 4; node_fetch_keepalive_requests 2; node_content f.get; }
+        location /idle { node_fetch_keepalive 4; node_fetch_keepalive_timeout 1s; node_content f.get; }
         location /renewed { node_fetch_keepalive 4; node_fetch_keepalive_time 1s; node_content f.get; }
         location /results { node_content f.results; }
         location @tick {
@@ -164,7 +177,7 @@ describe('ngx.fetch', () => {
     after(async () => {
         const troubles = nginx?.troubles();
         await nginx?.destroy();
-        await Promise.all([backend, secure, chained, stranger, tls12, connections, proxy, dns].map((peer) => peer?.close()));
+        await Promise.all([backend, secure, chained, stranger, tls12, oneCipher, connections, proxy, dns].map((peer) => peer?.close()));
         pki?.remove();
         assert.deepEqual(troubles, []);
     });
@@ -299,6 +312,15 @@ describe('ngx.fetch', () => {
         assert.match(old.message ?? '', new RegExp(`^connect failed: the TLS handshake with 127\\.0\\.0\\.1:${tls12.port} failed: .*node_fetch_protocols`));
     });
 
+    it('node_fetch_ciphers: a server with none of them fails the handshake', async () => {
+        const shared = await fetched('/cipher', `https://127.0.0.1:${tls12.port}/shared`);
+        assert.equal(shared.body, 'secure /shared');
+        const disjoint = await fetched('/cipher', `https://127.0.0.1:${oneCipher.port}/disjoint`);
+        assert.match(disjoint.message ?? '', new RegExp(`^connect failed: the TLS handshake with 127\\.0\\.0\\.1:${oneCipher.port} failed: .*node_fetch_ciphers`));
+        const defaults = await fetched('/trusted', `https://127.0.0.1:${oneCipher.port}/default`);
+        assert.equal(defaults.body, 'secure /default', 'the default list has that cipher');
+    });
+
     it('the settings hold in timers and callbacks the handler started', async () => {
         const reply = await request(nginx.url(`/unverified-later?${new URLSearchParams({ url: `https://127.0.0.1:${stranger.port}/t` })}`));
         assert.equal((JSON.parse(reply.text) as Result).body, 'secure /t');
@@ -330,6 +352,14 @@ describe('ngx.fetch', () => {
         assert.match(refused.message ?? '', /^connect failed: the certificate/);
     });
 
+    it('node_fetch_proxy: a refused CONNECT rejects, without the proxy\'s password', async () => {
+        const forbidden = await fetched('/proxied', 'https://forbidden.test/');
+        assert.equal(forbidden.message, `proxy CONNECT failed with status 403 (node_fetch_proxy http://127.0.0.1:${proxy.port})`);
+        const anonymous = await fetched('/proxied-anonymous', `https://127.0.0.1:${secure.port}/`);
+        assert.equal(anonymous.message, `proxy authentication failed (407): http://127.0.0.1:${proxy.port} asks for ` +
+            'a user and password; check those of node_fetch_proxy');
+    });
+
     it('resolves names with nginx\'s resolver where one is set', async () => {
         const result = await fetched('/resolved', `http://${TEST_HOST}:${backend.port}/data`);
         assert.equal(result.body, 'DATA');
@@ -356,6 +386,15 @@ describe('ngx.fetch', () => {
         assert.equal(again, first);
         await sleep(1500);
         const later = (await fetched('/renewed', `http://127.0.0.1:${connections.port}/`)).body?.split(' ')[0];
+        assert.notEqual(later, first);
+    });
+
+    it('node_fetch_keepalive_timeout: a connection idle longer is not reused', async () => {
+        const first = (await fetched('/idle', `http://127.0.0.1:${connections.port}/`)).body?.split(' ')[0];
+        const again = (await fetched('/idle', `http://127.0.0.1:${connections.port}/`)).body?.split(' ')[0];
+        assert.equal(again, first);
+        await sleep(1500);
+        const later = (await fetched('/idle', `http://127.0.0.1:${connections.port}/`)).body?.split(' ')[0];
         assert.notEqual(later, first);
     });
 
@@ -437,6 +476,17 @@ describe('node_fetch_* in nginx -t', () => {
             /invalid value "soon": a time such as "60s" or "500ms", more than 0 in PREFIX\/conf\/nginx\.conf:\d+/);
         assert.match(await check('node_fetch_buffer_size 0;'), /invalid value "0": a size such as "16k" or "1m", more than 0/);
         assert.match(await check('node_fetch_keepalive many;'), /invalid value "many": a number: how many idle connections/);
+    });
+
+    it('on/off, depth, keepalive numbers and times, duplicates', async () => {
+        assert.match(await check('node_fetch_verify yes;'), /invalid value "yes": "on" or "off" in PREFIX\/conf\/nginx\.conf:\d+/);
+        assert.match(await check('node_fetch_verify_depth -1;'), /invalid value "-1": a number: how many intermediate CA/);
+        assert.match(await check('node_fetch_max_response_buffer_size lots;'), /invalid value "lots": a size such as "16k"/);
+        assert.match(await check('node_fetch_keepalive_requests x;'), /invalid value "x": a number: how many requests/);
+        assert.match(await check('node_fetch_keepalive_time forever;'), /invalid value "forever": a time such as "60s"/);
+        assert.match(await check('node_fetch_keepalive_timeout 5q;'), /invalid value "5q": a time such as "60s"/);
+        assert.match(await check('node_fetch_timeout 1s; node_fetch_timeout 2s;'), /"node_fetch_timeout" directive is duplicate/);
+        assert.match(await check('node_fetch_verify;'), /invalid number of arguments in "node_fetch_verify" directive/);
     });
 
     it('protocols it does not know', async () => {

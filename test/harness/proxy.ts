@@ -1,7 +1,8 @@
 /**
  * A forward HTTP proxy on loopback, as tests need one: absolute-form requests (GET
  * http://host/path) are passed on, CONNECT opens a tunnel. It notes each request line and
- * the Proxy-Authorization that came with it.
+ * the Proxy-Authorization that came with it. It refuses a CONNECT without credentials (407)
+ * and one to a host named "forbidden.test" (403), as proxies with rules do.
  */
 import { createServer, IncomingMessage, request, Server } from 'node:http';
 import { connect, Socket } from 'node:net';
@@ -42,6 +43,12 @@ export async function forwardProxy(): Promise<Proxy> {
     server.on('connect', (req: IncomingMessage, client: Socket, head: Buffer) => {
         note(seen, req);
         const [host, port] = (req.url ?? '').split(':');
+        const refusal = req.headers['proxy-authorization'] === undefined ? '407 Proxy Authentication Required'
+            : host === 'forbidden.test' ? '403 Forbidden' : undefined;
+        if (refusal !== undefined) {
+            client.end(`HTTP/1.1 ${refusal}\r\nContent-Length: 0\r\n\r\n`);
+            return;
+        }
         const tunnel = connect(Number(port), host, () => {
             client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
             tunnel.write(head);

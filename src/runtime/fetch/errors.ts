@@ -40,6 +40,17 @@ export function bodyTooLarge(limit: number): Error {
         'that max_response_body_size (node_fetch_max_response_buffer_size) allows');
 }
 
+/** The proxy's URL without its credentials, which must not reach error messages and logs */
+function proxyShown(proxy: string | undefined): string {
+    if (proxy === undefined) return '';
+    try {
+        const url = new URL(proxy);
+        return `${url.protocol}//${url.host}`;
+    } catch {
+        return 'the proxy';
+    }
+}
+
 const CERTIFICATE = /^(UNABLE_TO_|CERT_|SELF_SIGNED_|DEPTH_ZERO_|INVALID_CA|INVALID_PURPOSE|PATH_LENGTH_|ERR_TLS_CERT_)/;
 const RESOLVING = new Set(['getaddrinfo', 'queryA', 'queryAaaa']);
 
@@ -95,11 +106,12 @@ export function fetchFailure(error: unknown, target: FetchTarget): Error {
             break;
     }
     const tunnel = /Proxy response \((\d+)\)/.exec(err.message);
-    if (tunnel !== null) {
-        return failure(`proxy CONNECT failed with status ${tunnel[1]} (node_fetch_proxy ${conf.proxy ?? ''})`, error);
+    if (tunnel?.[1] === '407' || (tunnel === null && /\(407\)/.test(err.message))) {
+        return failure(`proxy authentication failed (407): ${proxyShown(conf.proxy)} asks for a user and ` +
+            'password; check those of node_fetch_proxy', error);
     }
-    if (/\(407\)/.test(err.message)) {
-        return failure('proxy authentication failed (407): check the user and password in node_fetch_proxy', error);
+    if (tunnel !== null) {
+        return failure(`proxy CONNECT failed with status ${tunnel[1]} (node_fetch_proxy ${proxyShown(conf.proxy)})`, error);
     }
     if (code === 'UND_ERR_INVALID_ARG') return new TypeError(`ngx.fetch(): ${err.message}`, { cause: error });
     return failure(`fetch failed: ${err.message}${code ? ` (${code})` : ''}`, error);
