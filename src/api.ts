@@ -539,6 +539,7 @@ export interface NgxFetchOptions {
      * njs); `URLSearchParams`, `FormData`, `Blob` as `fetch()` encodes them, with their type.
      */
     body?: RequestInit['body'];
+    /** The request's headers, sent as given (an object, pairs, or a `Headers`). */
     headers?: RequestInit['headers'];
     /** `GET` by default */
     method?: string;
@@ -565,6 +566,7 @@ export interface NgxFetchHeaders extends Headers {
 
 /** What `ngx.fetch()` resolves with: Node's `Response`, its body already complete. */
 export interface NgxFetchResponse extends Response {
+    /** The response's headers, with njs's `getAll()`. */
     readonly headers: NgxFetchHeaders;
 }
 
