@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# npm run bench:reload | bench:metrics [-- options]: one of the standalone benchmarks,
+# npm run bench:reload | bench:metrics | bench:rate-limit | bench:shared-dict [-- options]: one of the standalone benchmarks,
 # bench/<name>.ts (its header says what it measures and takes), after setup and a build.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -22,7 +22,7 @@ describe('OpenResty bridge (resty.node)', () => {
             main: `
 load_module /usr/lib/nginx/modules/ndk_http_module.so;
 load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;
-node_cpu_timeout 300ms;`,
+node_cpu_timeout 2s;`,
             http: `
     lua_package_path "${ROOT}/lua/?.lua;${fixture('lua')}/?.lua;;";
     lua_shared_dict results 1m;

@@ -42,6 +42,7 @@ using v8::Value;
 constexpr unsigned kLogEmerg = 1;
 constexpr unsigned kLogAlert = 2;
 constexpr unsigned kLogErr = 4;
+constexpr unsigned kLogWarn = 5;
 
 // how long a worker waits for its modules' top-level code (including top-level await)
 constexpr uint64_t kLoadTimeoutMs = 30000;
@@ -335,6 +336,18 @@ bool StartRuntime() {
       Log(kLogErr, "ngx-node: modules did not finish loading (their top-level code was stopped); "
                    "their handlers answer 500");
       break;
+  }
+
+  // The runtime's own warm-up (fetch's implementation, compiled on first use: fact 18) runs
+  // outside the execution guard: node_cpu_timeout bounds the user's code, not the start-up's.
+  Local<Value> warm_up;
+  if (!rt->stopped && runtime->Get(context, Str(isolate, "warmUp")).ToLocal(&warm_up) &&
+      warm_up->IsFunction()) {
+    TryCatch warm_tc(isolate);
+    if (node::MakeCallback(isolate, runtime, warm_up.As<Function>(), 0, nullptr, {0, 0})
+            .IsEmpty()) {
+      Log(kLogWarn, "ngx-node: warming up fetch failed: " + Describe(isolate, context, warm_tc));
+    }
   }
   return true;
 }

@@ -29,9 +29,11 @@ function installProcessHandlers(): void {
 
 /**
  * What the first request would otherwise pay for: Node loads fetch's implementation (undici)
- * on first use, and Debian's libnode compiles it from source then (fact 18: 100-300 ms).
+ * on first use, and Debian's libnode compiles it from source then (fact 18: 100-300 ms, more
+ * on a busy machine). The bridge calls it once the modules are in, outside node_cpu_timeout:
+ * it is the runtime's own start-up, not the user's code.
  */
-function preload(): void {
+function warmUp(): void {
     void globalThis.Response;
 }
 
@@ -55,11 +57,14 @@ export function start(binding: NativeBinding, confJson: string) {
         }
     }, (error: unknown) => {
         logWorker(LogLevel.ALERT, `ngx-node: loading modules failed: ${toLogMessage(error)}`);
-    }).then(preload);
+    });
 
     // After the execution guard stopped a call (node_cpu_timeout, the heap limit): the stopped
     // code never reached the ends of the async contexts Node had entered for it.
     const recover = (): void => binding.nodeAsyncHooks?.clearAsyncIdStack?.();
 
-    return { dispatch: createDispatcher(slots, new LuaCalls(conf), new StreamSessions(), metrics, scope), resume, recover, ready };
+    return {
+        dispatch: createDispatcher(slots, new LuaCalls(conf), new StreamSessions(), metrics, scope),
+        resume, recover, ready, warmUp,
+    };
 }

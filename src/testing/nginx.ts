@@ -59,7 +59,10 @@ export interface NginxOptions {
      * other users cannot enter (nginx's default worker user could not read them)
      */
     user?: string;
-    /** how long start may take, ms (default 10000) */
+    /**
+     * how long start may take, ms (default 60000: a worker waits up to 30 s for its modules'
+     * top-level code, and a busy machine is slow; a start that fails ends the wait at once)
+     */
     startTimeoutMs?: number;
 }
 
@@ -383,7 +386,7 @@ export class Nginx {
         return { ok: result.status === 0, output: this.named(`${result.stdout}${result.stderr}`) };
     }
 
-    async run(timeoutMs = 10000): Promise<void> {
+    async run(timeoutMs = 60000): Promise<void> {
         const child = spawn(this.nginx, this.args('-g', 'daemon off;'), { stdio: ['ignore', 'ignore', 'pipe'] });
         let stderr = '';
         child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
@@ -483,7 +486,7 @@ export class Nginx {
         // a worker still finishing an earlier reload is not one this reload replaces
         const oldWorkers = this.workerPids().filter((pid) => !stopping(pid, this.errorLog()));
         process.kill(this.masterPid, 'SIGHUP');
-        const deadline = Date.now() + 10000;
+        const deadline = Date.now() + 60000; // as start: a busy machine is slow
         const done = (log: string) => /start worker process/.test(log) &&
             oldWorkers.every((pid) => stopping(pid, log));
         while (!done(this.errorLog().slice(before))) {
