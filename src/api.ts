@@ -534,6 +534,44 @@ export interface NgxMetrics {
     histogram(config: NgxHistogramConfiguration): NgxHistogram;
 }
 
+/** `ngx.fetch()`'s options: njs's, and those of Node's `fetch()` that apply. */
+export interface NgxFetchOptions {
+    /**
+     * The request body: text and bytes go as they are (no `Content-Type` is added, as in
+     * njs); `URLSearchParams`, `FormData`, `Blob` as `fetch()` encodes them, with their type.
+     */
+    body?: RequestInit['body'];
+    /** The request's headers, sent as given (an object, pairs, or a `Headers`). */
+    headers?: RequestInit['headers'];
+    /** `GET` by default */
+    method?: string;
+    /** The largest response header, bytes; by default `node_fetch_buffer_size`. */
+    buffer_size?: number;
+    /** The largest response body, bytes; by default `node_fetch_max_response_buffer_size`. */
+    max_response_body_size?: number;
+    /** Whether an https server's certificate is verified; by default `node_fetch_verify`. */
+    verify?: boolean;
+    /** Aborts the request: `ngx.fetch()` rejects with the signal's reason. */
+    signal?: AbortSignal | null;
+    /**
+     * `"manual"` (the default, as in njs): a redirect is the response; `"follow"`: redirects
+     * are followed (20 at most); `"error"`: a redirect rejects.
+     */
+    redirect?: 'manual' | 'follow' | 'error';
+}
+
+/** The headers of `ngx.fetch()`'s response: Node's `Headers`, with njs's `getAll()`. */
+export interface NgxFetchHeaders extends Headers {
+    /** Every value of the header, in order (`get()` joins them with ", "). */
+    getAll(name: string): string[];
+}
+
+/** What `ngx.fetch()` resolves with: Node's `Response`, its body already complete. */
+export interface NgxFetchResponse extends Response {
+    /** The response's headers, with njs's `getAll()`. */
+    readonly headers: NgxFetchHeaders;
+}
+
 /** nginx's error_log levels as `ngx.log()` takes them. */
 export type NgxLogLevel = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
 
@@ -561,11 +599,11 @@ export interface NgxObject {
     /** the error log's file, as nginx.conf's top-level `error_log` names it */
     readonly error_log_path: string;
     /**
-     * `fetch()` with njs's option names (`body`, `headers`, `method`); the global `fetch` is the
-     * same (Node's, undici). Different from njs: the `js_fetch_*` settings do not apply; bound
-     * it with `signal: AbortSignal.timeout(ms)` through the global `fetch`.
+     * njs's `ngx.fetch()`: an HTTP/1.1 request that follows the `node_fetch_*` settings of the
+     * handler's block (and nginx's `resolver` there), and resolves once the whole response is
+     * in, within `max_response_body_size`. Global `fetch` is Node's own and follows none of them.
      */
-    fetch(url: string | URL, options?: { body?: string | Uint8Array; headers?: Record<string, string>; method?: string }): Promise<Response>;
+    fetch(url: string | URL | Request, options?: NgxFetchOptions): Promise<NgxFetchResponse>;
     /** ngx-node's version. */
     readonly ngx_node_version: string;
     /** The shared dicts of `node_shared_dict_zone`, by zone name. */

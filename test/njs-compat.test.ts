@@ -6,18 +6,24 @@
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
+import { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 
 import { Reply, request } from './harness/http';
-import { Nginx, workerUser } from './harness/nginx';
+import { dnsServer, DnsServer } from './harness/dns';
+import { httpsPeer, Peer } from './harness/https';
+import { freePort, Nginx, workerUser } from './harness/nginx';
 import { fixture, MODULE } from './harness/paths';
+import { makePki, TEST_HOST, TestPki } from './harness/pki';
 import { Upstream, upstream } from './harness/upstream';
 
 const NJS_MODULE = '/usr/lib/nginx/modules/ngx_http_js_module.so';
 
-function compatConf(engine: 'njs' | 'node', port: number, backendPort: number): string {
+function compatConf(engine: 'njs' | 'node', port: number, peers: Peers): string {
     let server = readFileSync(fixture('njs-compat/server.conf'), 'utf8')
-        .replaceAll('BACKEND_PORT', String(backendPort))
+        .replaceAll('BACKEND_PORT', String(peers.backend.port))
+        .replaceAll('DNS_PORT', String(peers.dns.port))
+        .replaceAll('CA_FILE', peers.pki.caFile)
         .replace('PORT', String(port));
     if (engine === 'node') server = server.replace(/\bjs_/g, 'node_');
     return `${engine === 'njs' ? `load_module ${NJS_MODULE};` : `load_module ${MODULE};`}
@@ -36,27 +42,55 @@ http {
 `;
 }
 
+/** What the scripts talk to: an HTTP backend, HTTPS servers, a DNS server for "resolver" */
+interface Peers {
+    backend: Upstream;
+    pki: TestPki;
+    dns: DnsServer;
+    /** certificates signed by the test's CA, directly and through an intermediate; not */
+    secure: Peer;
+    chained: Peer;
+    stranger: Peer;
+}
+
+function backendAnswer(req: IncomingMessage, res: ServerResponse): void {
+    res.setHeader('Content-Type', 'text/plain');
+    if (req.url === '/hang') return;
+    if (req.url === '/redirect') {
+        res.writeHead(302, { Location: '/data' });
+        res.end();
+        return;
+    }
+    res.end(req.url === '/data' ? 'DATA from the backend' : 'UPSTREAM BODY IN CAPITALS');
+}
+
 describe('njs compatibility', () => {
     const servers: Record<'njs' | 'node', Nginx | undefined> = { njs: undefined, node: undefined };
-    let backend: Upstream;
+    let peers: Peers;
 
     before(async () => {
-        backend = await upstream((req, res) => {
-            res.setHeader('Content-Type', 'text/plain');
-            res.end(req.url === '/data' ? 'DATA from the backend' : 'UPSTREAM BODY IN CAPITALS');
-        });
+        const pki = makePki();
+        peers = {
+            backend: await upstream(backendAnswer),
+            pki,
+            dns: await dnsServer({ [TEST_HOST]: '127.0.0.1' }),
+            secure: await httpsPeer(pki.server),
+            chained: await httpsPeer(pki.chained),
+            stranger: await httpsPeer(pki.stranger),
+        };
         const scripts = Object.fromEntries(readdirSync(fixture('njs-compat')).filter((name) => name.endsWith('.js'))
             .map((name) => [`conf/njs-compat/${name}`, readFileSync(fixture(`njs-compat/${name}`), 'utf8')]));
         for (const engine of ['njs', 'node'] as const) {
             servers[engine] = await Nginx.start({
-                conf: (port) => compatConf(engine, port, backend.port),
+                conf: (port) => compatConf(engine, port, peers),
                 files: scripts,
             });
         }
     });
 
     after(async () => {
-        await backend?.close();
+        await Promise.all([peers?.backend, peers?.dns, peers?.secure, peers?.chained, peers?.stranger].map((peer) => peer?.close()));
+        peers?.pki.remove();
         const troubles = servers.node?.troubles();
         await servers.njs?.destroy();
         await servers.node?.destroy();
@@ -122,6 +156,55 @@ describe('njs compatibility', () => {
             assert.doesNotMatch(njs, /^5\d\d/, 'the script works under njs itself');
         });
     }
+
+    /** ngx.fetch of url from a location, with options */
+    function fetching(location: string, url: string, options?: object): string {
+        return `${location}?${new URLSearchParams({ url, ...(options === undefined ? {} : { options: JSON.stringify(options) }) })}`;
+    }
+
+    const fetchCases: [string, () => string, string][] = [
+        ['js_fetch_trusted_certificate: the CA is trusted',
+            () => fetching('/fetch-trusted', `https://${TEST_HOST}:${peers.secure.port}/x`), '200 secure /x'],
+        ['without it, the test CA is not',
+            () => fetching('/fetch', `https://${TEST_HOST}:${peers.secure.port}/x`), 'failed: connect failed'],
+        ['js_fetch_verify off',
+            () => fetching('/fetch-unverified', `https://${TEST_HOST}:${peers.stranger.port}/x`), '200 secure /x'],
+        ['the verify option',
+            () => fetching('/fetch', `https://${TEST_HOST}:${peers.stranger.port}/y`, { verify: false }), '200 secure /y'],
+        ['js_fetch_verify_depth 1: an intermediate CA',
+            () => fetching('/fetch-depth1', `https://${TEST_HOST}:${peers.chained.port}/c`), '200 secure /c'],
+        ['js_fetch_verify_depth 0: no intermediate CA',
+            () => fetching('/fetch-depth0', `https://${TEST_HOST}:${peers.chained.port}/c`), 'failed: connect failed'],
+        ['js_fetch_verify_depth 0: signed by the CA itself',
+            () => fetching('/fetch-depth0', `https://${TEST_HOST}:${peers.secure.port}/d`), '200 secure /d'],
+        ['js_fetch_timeout: a server that never answers',
+            () => fetching('/fetch-timeout', `http://127.0.0.1:${peers.backend.port}/hang`), 'failed: read timed out'],
+        ['js_fetch_max_response_buffer_size',
+            () => fetching('/fetch-small', `http://127.0.0.1:${peers.backend.port}/data`), 'failed: too large'],
+        ['the max_response_body_size option',
+            () => fetching('/fetch', `http://127.0.0.1:${peers.backend.port}/data`, { max_response_body_size: 10 }), 'failed: too large'],
+        ['a redirect is the response',
+            () => fetching('/fetch', `http://127.0.0.1:${peers.backend.port}/redirect`), '302 '],
+        ['names resolved with resolver',
+            () => fetching('/fetch', `http://${TEST_HOST}:${peers.backend.port}/data`), '200 DATA from the backend'],
+        ['a name resolver does not know',
+            () => fetching('/fetch', `http://missing.test:${peers.backend.port}/data`), 'failed: could not be resolved'],
+    ];
+
+    for (const [what, path, expected] of fetchCases) {
+        it(`ngx.fetch: ${what}`, async () => {
+            const [njs, node] = await both(path());
+            assert.equal(node, njs);
+            const [status, contentType, ...rest] = njs.split('\n');
+            assert.deepEqual([status, contentType, rest.at(-2), rest.at(-1)], ['200', 'content-type: "text/plain"', expected, '']);
+        });
+    }
+
+    it('ngx.fetch: a refused connection', async () => {
+        const [njs, node] = await both(fetching('/fetch', `http://127.0.0.1:${await freePort()}/`));
+        assert.equal(node, njs);
+        assert.match(njs, /failed: connect failed\n$/);
+    });
 
     it('logs the same lines', async () => {
         for (const engine of ['njs', 'node'] as const) {

@@ -18,7 +18,7 @@
 extern "C" {
 #endif
 
-#define NGX_NODE_ABI_VERSION  4
+#define NGX_NODE_ABI_VERSION  5
 
 /* results of ngx_node_bridge_t.call and of host ops */
 #define NGX_NODE_OK       0
@@ -128,6 +128,8 @@ typedef void (*ngx_node_op_pt)(void *object, unsigned op,
     X(INTERNAL, internal)                                                     \
     X(PREFETCHED, prefetched)         /* (handler, value): async node_set */  \
     X(VAR_NAMES, varNames)            /* the node_var variables' names */     \
+    X(FETCH, fetch)                   /* the number of the ngx.fetch settings \
+                                          of the request's block */           \
 
 /* the stream session: what JavaScript's `s` does */
 #define NGX_NODE_STREAM_OPS(X)                                                \
@@ -144,12 +146,16 @@ typedef void (*ngx_node_op_pt)(void *object, unsigned op,
     X(CHUNK_DONE, chunkDone)          /* (fromUpstream, failed): an async     \
                                           callback of a chunk settled */      \
     X(PREFETCHED, prefetched)         /* (handler, value): async node_set */  \
+    X(FETCH, fetch)                   /* the number of the ngx.fetch settings \
+                                          of the session's block */           \
 
 /* a node_periodic run's object */
 #define NGX_NODE_PERIODIC_OPS(X)                                              \
     X(VARIABLE, variable)             /* (name[, asBytes]) */                 \
     X(SET_VARIABLE, setVariable)      /* (name, value) */                     \
     X(DONE, done)                     /* an async run settled */              \
+    X(FETCH, fetch)                   /* the number of the ngx.fetch settings \
+                                          of the block */                     \
 
 /* shared dicts: the operations of the worker op "dict" (zone, op, key, ...); a full zone
  * answers null (SharedMemoryError) */
@@ -187,7 +193,8 @@ typedef void (*ngx_node_op_pt)(void *object, unsigned op,
 
 /* a call from Lua (resty.node): what to call, and its result */
 #define NGX_NODE_LUA_OPS(X)                                                   \
-    X(TARGET, target)                 /* [module, function] */                \
+    X(TARGET, target)                 /* [module, function, the number of the \
+                                          ngx.fetch settings of the block] */ \
     X(COMPLETE, complete)             /* (ok, result) */                      \
 
 #define NGX_NODE_WORKER_OP_ENUM(NAME, name)  NGX_NODE_WORKER_OP_##NAME,

@@ -23,7 +23,7 @@ const workerOpNames = ['log', 'dict', 'metrics'] as const;
 
 const metricsOpNames = ['define', 'add', 'set', 'handlers', 'worker'] as const;
 
-const periodicOpNames = ['variable', 'setVariable', 'done'] as const;
+const periodicOpNames = ['variable', 'setVariable', 'done', 'fetch'] as const;
 
 const dictOpNames = [
     'get', 'set', 'add', 'replace', 'has', 'delete', 'pop', 'incr', 'keys', 'items', 'size', 'clear', 'freeSpace', 'ttl',
@@ -35,12 +35,14 @@ const httpOpNames = [
     'variable', 'setVariable', 'sendHeader', 'send', 'finish', 'return', 'internalRedirect',
     'readBody', 'requestBody', 'log', 'done', 'decline', 'setUri', 'setArgs', 'sendBuffer',
     'filterDone', 'filtered', 'subrequest', 'responseBody', 'parent', 'internal', 'prefetched', 'varNames',
+    'fetch',
 ] as const;
 
 const luaOpNames = ['target', 'complete'] as const;
 
 const streamOpNames = [
     'remoteAddress', 'status', 'variable', 'setVariable', 'decide', 'log', 'send', 'chunkDone', 'prefetched',
+    'fetch',
 ] as const;
 
 export type WorkerOp = (typeof workerOpNames)[number];

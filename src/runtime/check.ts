@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 
 import { parseConf } from './config';
+import { checkFetchSettings } from './fetch/check';
 import { handlerSlots, resolveHandlers } from './handlers';
 import { loadModules } from './loader';
 import { WorkerMetrics } from './metrics';
@@ -32,7 +33,8 @@ async function check(confFile: string, reportFile: string): Promise<number> {
     installNgx(conf, new WorkerMetrics(conf).api);
     const preloadErrors = loadPreloads(conf);
     const loaded = await loadModules(conf, locateSyntaxError);
-    const errors = [...preloadErrors, ...loaded.errors, ...resolveHandlers(conf, loaded, handlerSlots(conf))];
+    const errors = [...checkFetchSettings(conf.fetch), ...preloadErrors, ...loaded.errors,
+        ...resolveHandlers(conf, loaded, handlerSlots(conf))];
     const report = [...errors.map((message) => `e${message}`), ...moduleStateWarnings(loaded).map((message) => `w${message}`)];
     writeFileSync(reportFile, report.map((message) => message + '\0').join(''));
     return errors.length ? 1 : 0;

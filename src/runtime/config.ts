@@ -40,6 +40,38 @@ export interface MetricsConf {
     size: number;
 }
 
+/** A TLS version node_fetch_protocols names */
+export type FetchProtocol = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+
+/** ngx.fetch's settings of a block: node_fetch_*, and nginx's resolver there. */
+export interface FetchConf {
+    /** ms, between two reads or writes, and for connecting */
+    timeout: number;
+    /** bytes: the largest response header */
+    bufferSize: number;
+    /** bytes: the largest response body */
+    maxResponseBufferSize: number;
+    verify: boolean;
+    /** how many intermediate certificates a server's chain may have */
+    verifyDepth: number;
+    /** node_fetch_trusted_certificate: the file, its contents (read by nginx's master) */
+    trustedCertificate?: ConfLocation & { path: string; pem: string };
+    /** an OpenSSL cipher list; where node_fetch_ciphers set it, if it did */
+    ciphers: { value: string } & Partial<ConfLocation>;
+    protocols: FetchProtocol[];
+    /** idle connections to keep; 0: none */
+    keepalive: number;
+    keepaliveRequests: number;
+    /** ms */
+    keepaliveTime: number;
+    /** ms */
+    keepaliveTimeout: number;
+    /** http://[user:password@]host:port */
+    proxy?: string;
+    /** nginx's resolver: servers as "address:port", ms */
+    resolver?: { servers: string[]; timeout: number; ipv6: boolean };
+}
+
 export interface RuntimeConf {
     imports: ImportConf[];
     /** node_preload_object */
@@ -50,6 +82,9 @@ export interface RuntimeConf {
     paths: string[];
     dicts: DictConf[];
     metrics?: MetricsConf;
+    fetch: FetchConf[];
+    /** the number of the settings for code outside any handler: the http {} block's */
+    fetchOutside: number;
     prefix: string;
     confPrefix: string;
     confFile: string;
@@ -61,7 +96,8 @@ export interface RuntimeConf {
 
 export function parseConf(json: string): RuntimeConf {
     const conf = JSON.parse(json) as RuntimeConf;
-    if (!Array.isArray(conf.imports) || !Array.isArray(conf.handlers) || !Array.isArray(conf.paths)) {
+    if (!Array.isArray(conf.imports) || !Array.isArray(conf.handlers) || !Array.isArray(conf.paths)
+        || !Array.isArray(conf.fetch) || conf.fetch.length === 0) {
         throw new Error('ngx-node: malformed runtime configuration');
     }
     return conf;

@@ -1,5 +1,6 @@
 /** A handler as dispatch finds it: the function once modules are loaded, or why there is none. */
 import { HandlerConf } from './config';
+import { FetchScoped, inFetchScope } from './fetch/scope';
 import type { Handler } from './loader';
 import type { HandlerStats } from './metrics/handler-stats';
 
@@ -26,16 +27,22 @@ export class HandlerSlot {
 
     /**
      * Calls the handler with its `this` (the default export or the object it is a method
-     * of). With metrics, it counts the call; its latency lasts until it returns, or until the
-     * promise it returned settles, and an exception or a rejection counts as an error.
+     * of), and what it serves (`r`, `s`, a periodic run's object) first, under the ngx.fetch
+     * settings of that one's block. With metrics, it counts the call; its latency lasts until
+     * it returns, or until the promise it returned settles, and an exception or a rejection
+     * counts as an error.
      */
-    call(...args: unknown[]): unknown {
+    call(subject: FetchScoped, ...args: unknown[]): unknown {
+        return inFetchScope(subject, () => this.measured(subject, args));
+    }
+
+    private measured(subject: FetchScoped, args: unknown[]): unknown {
         const stats = this.stats;
-        if (stats === undefined) return this.fn!.call(this.holder, ...args);
+        if (stats === undefined) return this.fn!.call(this.holder, subject, ...args);
         const began = stats.begin();
         let result: unknown;
         try {
-            result = this.fn!.call(this.holder, ...args);
+            result = this.fn!.call(this.holder, subject, ...args);
         } catch (error) {
             stats.end(began, true);
             throw error;

@@ -8,6 +8,7 @@
 import { LUA_OP, native } from './binding';
 import type { RuntimeConf } from './config';
 import { logWorker, LogLevel, toLogMessage } from './log';
+import { inFetchSettings } from './fetch/scope';
 import { candidatePaths, describeImportError, findExport, functionNames, isFile, searchDirectories } from './loader';
 import { importFile, Namespace } from './module-import';
 
@@ -97,7 +98,7 @@ export class LuaCalls {
 
     /** Returns true when the call was answered during this call. */
     call(handle: number, payload: Buffer | undefined, flags: number): boolean {
-        const [spec, fnName] = native(handle, LUA_OP.target) as [string, string];
+        const [spec, fnName, fetchSettings] = native(handle, LUA_OP.target) as [string, string, number];
         const json = (flags & JSON_FLAG) !== 0;
         let answered = false;
         const answer = (value: unknown) => {
@@ -115,7 +116,7 @@ export class LuaCalls {
         const run = (namespace: Namespace) => {
             let result: unknown;
             try {
-                result = this.invoke(spec, namespace, fnName, payload, json);
+                result = inFetchSettings(fetchSettings, () => this.invoke(spec, namespace, fnName, payload, json));
             } catch (error) {
                 failed(error);
                 return;

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 
 import type { NgxLogLevel, NgxMetrics, NgxObject } from '../api';
 import type { RuntimeConf } from './config';
+import { createNgxFetch } from './fetch/fetch';
+import { useFetchSettings } from './fetch/scope';
 import { checkLevel, logWorker, LogLevel, scriptLine } from './log';
 import { SharedMemoryError, sharedDicts } from './shared-dict';
 
@@ -37,9 +39,7 @@ export function createNgx(conf: RuntimeConf, metrics: NgxMetrics): NgxObject {
         version_number: conf.nginxVersionNumber,
         build: 'release',
         error_log_path: conf.errorLog,
-        fetch(url: string | URL, options?: { body?: string | Uint8Array; headers?: Record<string, string>; method?: string }): Promise<Response> {
-            return fetch(url, options === undefined ? undefined : { body: options.body, headers: options.headers, method: options.method });
-        },
+        fetch: createNgxFetch(conf.fetch),
         ngx_node_version: ownVersion(),
         shared: sharedDicts(conf.dicts ?? []),
         metrics,
@@ -50,6 +50,7 @@ export function createNgx(conf: RuntimeConf, metrics: NgxMetrics): NgxObject {
 }
 
 export function installNgx(conf: RuntimeConf, metrics: NgxMetrics): void {
+    useFetchSettings(conf.fetch.length, conf.fetchOutside);
     Object.defineProperty(globalThis, 'ngx', { value: createNgx(conf, metrics), writable: false, configurable: false, enumerable: false });
     Object.defineProperty(globalThis, 'SharedMemoryError', { value: SharedMemoryError, writable: true, configurable: true, enumerable: false });
 }

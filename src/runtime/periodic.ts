@@ -5,12 +5,13 @@
 import type { NginxPeriodicSession } from '../api';
 import { Dispatch } from './abi';
 import { native, PERIODIC_OP } from './binding';
+import { FETCH_SETTINGS, FetchScoped } from './fetch/scope';
 import type { HandlerSlot } from './handler-slot';
 import { logWorker, LogLevel, toLogMessage } from './log';
 import { isThenable, rejection } from './reporting';
 import { rawVariablesView, variablesView } from './variables';
 
-function periodicObject(handle: number): NginxPeriodicSession {
+function periodicObject(handle: number): NginxPeriodicSession & FetchScoped {
     return Object.freeze({
         variables: variablesView({
             get: (name) => native(handle, PERIODIC_OP.variable, name) as string | undefined,
@@ -19,6 +20,7 @@ function periodicObject(handle: number): NginxPeriodicSession {
             },
         }),
         rawVariables: rawVariablesView((name) => native(handle, PERIODIC_OP.variable, name, true) as Buffer | undefined),
+        [FETCH_SETTINGS]: () => native(handle, PERIODIC_OP.fetch) as number,
     });
 }
 

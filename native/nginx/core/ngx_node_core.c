@@ -15,6 +15,7 @@
 
 #include "ngx_node_core.h"
 #include "ngx_node_core_module.h"
+#include "ngx_node_fetch.h"
 #include "ngx_node_metrics.h"
 #include "ngx_node_periodic.h"
 #include "ngx_node_shared_dict.h"
@@ -126,13 +127,15 @@ ngx_node_create_conf(ngx_cycle_t *cycle)
            != NGX_OK
         || ngx_array_init(&ncf->periodics, cycle->pool, 1,
                           sizeof(ngx_node_periodic_t))
-           != NGX_OK)
+           != NGX_OK
+        || ngx_node_fetch_list_init(cycle->pool, &ncf->fetches) != NGX_OK)
     {
         return NULL;
     }
 
     ncf->options = NGX_CONF_UNSET_PTR;
     ncf->cpu_timeout = NGX_CONF_UNSET_MSEC;
+    ncf->fetch_outside = NGX_CONF_UNSET_UINT;
 
     /* a later cycle may come at the same address */
     cln = ngx_pool_cleanup_add(cycle->pool, 0);
@@ -227,6 +230,11 @@ ngx_node_init_conf(ngx_cycle_t *cycle, void *conf)
     }
 
     ngx_conf_init_msec_value(ncf->cpu_timeout, NGX_NODE_CPU_TIMEOUT);
+    ngx_conf_init_uint_value(ncf->fetch_outside, 0);
+
+    if (ngx_node_fetch_list_done(cycle->pool, &ncf->fetches) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
 
     if (ngx_node_module_dir(cycle, ncf) != NGX_OK) {
         return NGX_CONF_ERROR;
@@ -659,14 +667,7 @@ ngx_node_conf_same_handler(ngx_conf_t *cf, ngx_uint_t previous,
 
 /* the JSON document for the runtime and the checker (src/runtime/config.ts) */
 
-typedef struct {
-    u_char  *pos;
-    u_char  *last;     /* NULL while measuring */
-    size_t   size;
-} ngx_node_json_t;
-
-
-static void
+void
 ngx_node_json_raw(ngx_node_json_t *j, const char *s, size_t len)
 {
     if (j->last) {
@@ -678,7 +679,7 @@ ngx_node_json_raw(ngx_node_json_t *j, const char *s, size_t len)
 }
 
 
-static void
+void
 ngx_node_json_str(ngx_node_json_t *j, ngx_str_t *s)
 {
     ngx_node_json_raw(j, "\"", 1);
@@ -694,7 +695,7 @@ ngx_node_json_str(ngx_node_json_t *j, ngx_str_t *s)
 }
 
 
-static void
+void
 ngx_node_json_num(ngx_node_json_t *j, ngx_int_t n)
 {
     u_char  buf[NGX_INT_T_LEN];
@@ -703,7 +704,19 @@ ngx_node_json_num(ngx_node_json_t *j, ngx_int_t n)
 }
 
 
-static void
+void
+ngx_node_json_bool(ngx_node_json_t *j, ngx_uint_t b)
+{
+    if (b) {
+        ngx_node_json_raw(j, "true", 4);
+
+    } else {
+        ngx_node_json_raw(j, "false", 5);
+    }
+}
+
+
+void
 ngx_node_json_key(ngx_node_json_t *j, const char *key, ngx_uint_t first)
 {
     if (!first) {
@@ -835,6 +848,11 @@ ngx_node_json_write(ngx_node_json_t *j, ngx_cycle_t *cycle,
         ngx_node_json_num(j, ngx_node_metrics_zone_size(ncf->metrics));
         ngx_node_json_raw(j, "}", 1);
     }
+
+    ngx_node_json_key(j, "fetch", 0);
+    ngx_node_fetch_json(j, &ncf->fetches);
+    ngx_node_json_key(j, "fetchOutside", 0);
+    ngx_node_json_num(j, ncf->fetch_outside);
 
     ngx_node_json_key(j, "prefix", 0);
     ngx_node_json_str(j, &cycle->prefix);
@@ -1101,6 +1119,66 @@ ngx_node_arg_int(const ngx_node_value_t *args, unsigned nargs, unsigned i,
     *n = (ngx_int_t) args[i].number;
 
     return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_node_read_file(ngx_str_t *path, ngx_pool_t *pool, ngx_str_t *content,
+    const char **failed)
+{
+    ssize_t          n;
+    ngx_err_t        err;
+    ngx_file_t       file;
+    ngx_file_info_t  fi;
+
+    ngx_memzero(&file, sizeof(ngx_file_t));
+    file.name = *path;
+    file.log = pool->log;
+
+    file.fd = ngx_open_file(path->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+
+    if (file.fd == NGX_INVALID_FILE) {
+        *failed = ngx_open_file_n;
+        return NGX_ERROR;
+    }
+
+    if (ngx_fd_info(file.fd, &fi) == NGX_FILE_ERROR) {
+        *failed = ngx_fd_info_n;
+        goto failed;
+    }
+
+    content->len = ngx_file_size(&fi);
+    content->data = ngx_pnalloc(pool, content->len + 1);
+
+    if (content->data == NULL) {
+        *failed = "ngx_pnalloc()";
+        goto failed;
+    }
+
+    n = ngx_read_file(&file, content->data, content->len, 0);
+
+    if (n != (ssize_t) content->len) {
+        *failed = ngx_read_file_n;
+
+        if (n != NGX_ERROR) {
+            ngx_set_errno(0);
+        }
+
+        goto failed;
+    }
+
+    content->data[content->len] = '\0';
+    ngx_close_file(file.fd);
+
+    return NGX_OK;
+
+failed:
+
+    err = ngx_errno;
+    ngx_close_file(file.fd);
+    ngx_set_errno(err);
+
+    return NGX_ERROR;
 }
 
 

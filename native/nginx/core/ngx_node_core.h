@@ -62,6 +62,9 @@ typedef struct {
     ngx_array_t     preloads;   /* ngx_node_import_t: node_preload_object */
     ngx_array_t     dicts;      /* ngx_node_dict_t *: node_shared_dict_zone */
     ngx_array_t     periodics;  /* ngx_node_periodic_t: node_periodic */
+    ngx_array_t     fetches;    /* ngx_node_fetch_conf_t *: ngx.fetch's distinct
+                                   settings, by number (ngx_node_fetch.h) */
+    ngx_uint_t      fetch_outside; /* the number of those outside any handler */
     struct ngx_node_metrics_s *metrics;  /* node_metrics_zone, or NULL: off */
     ngx_array_t    *options;    /* ngx_str_t: node_option flags, or NULL */
     ngx_msec_t      cpu_timeout; /* node_cpu_timeout; 0: off */
@@ -106,6 +109,25 @@ ngx_int_t ngx_node_conf_same_handler(ngx_conf_t *cf, ngx_uint_t previous,
 /* builds the runtime's configuration document (JSON) */
 ngx_int_t ngx_node_conf_json(ngx_cycle_t *cycle, ngx_node_conf_t *ncf,
     ngx_int_t worker, ngx_str_t *json);
+
+/* writing that document: it is written twice, measuring (last is NULL), then for real */
+typedef struct {
+    u_char         *pos;
+    u_char         *last;
+    size_t          size;
+} ngx_node_json_t;
+
+void ngx_node_json_raw(ngx_node_json_t *j, const char *s, size_t len);
+void ngx_node_json_str(ngx_node_json_t *j, ngx_str_t *s);
+void ngx_node_json_num(ngx_node_json_t *j, ngx_int_t n);
+void ngx_node_json_bool(ngx_node_json_t *j, ngx_uint_t b);
+/* "key": after a "," unless first */
+void ngx_node_json_key(ngx_node_json_t *j, const char *key, ngx_uint_t first);
+
+/* a whole file into the pool, NUL-terminated; NGX_ERROR: *failed names the call that
+ * failed ("open()" ...) and ngx_errno says why (0: the file changed while read) */
+ngx_int_t ngx_node_read_file(ngx_str_t *path, ngx_pool_t *pool,
+    ngx_str_t *content, const char **failed);
 
 /* runs the checker on a complete configuration; NGX_ERROR after logging what is wrong */
 ngx_int_t ngx_node_check(ngx_cycle_t *cycle, ngx_node_conf_t *ncf);

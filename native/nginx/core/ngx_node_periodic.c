@@ -189,7 +189,8 @@ ngx_node_periodic_finish(ngx_node_periodic_t *p)
 }
 
 
-/* the ops of a run's object: its variables, and the end of an async run */
+/* the ops of a run's object: its variables, its block's ngx.fetch settings, and the end of
+ * an async run */
 static void
 ngx_node_periodic_op(void *object, unsigned op, const ngx_node_value_t *args,
     unsigned nargs, ngx_node_result_t *res)
@@ -200,7 +201,8 @@ ngx_node_periodic_op(void *object, unsigned op, const ngx_node_value_t *args,
 
     case NGX_NODE_PERIODIC_OP_VARIABLE:
     case NGX_NODE_PERIODIC_OP_SET_VARIABLE:
-        p->protocol->variable(p->context, op, args, nargs, res);
+    case NGX_NODE_PERIODIC_OP_FETCH:
+        p->protocol->op(p->context, op, args, nargs, res);
         return;
 
     case NGX_NODE_PERIODIC_OP_DONE:

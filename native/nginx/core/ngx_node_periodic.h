@@ -24,11 +24,11 @@ typedef struct {
     /* a stand-in request or session of the block, for variables; NULL: failed (logged) */
     void            *(*open)(ngx_node_periodic_t *periodic);
     void             (*close)(ngx_node_periodic_t *periodic, void *context);
-    /* variable(name[, asBytes]) and setVariable(name, value) on that context: op is
-     * NGX_NODE_PERIODIC_OP_VARIABLE or _SET_VARIABLE */
-    void             (*variable)(void *context, unsigned op,
-                                 const ngx_node_value_t *args, unsigned nargs,
-                                 ngx_node_result_t *res);
+    /* the run object's ops that need that context: variable(name[, asBytes]),
+     * setVariable(name, value), fetch() (NGX_NODE_PERIODIC_OP_*) */
+    void             (*op)(void *context, unsigned op,
+                           const ngx_node_value_t *args, unsigned nargs,
+                           ngx_node_result_t *res);
 } ngx_node_periodic_protocol_t;
 
 

@@ -338,66 +338,15 @@ ngx_node_json_entry(ngx_node_json_in_t *in, ngx_node_dict_t *dict,
 }
 
 
-static ngx_int_t
-ngx_node_json_read(ngx_str_t *path, ngx_pool_t *pool, ngx_str_t *content,
-    ngx_log_t *log)
-{
-    ssize_t          n;
-    ngx_file_t       file;
-    ngx_file_info_t  fi;
-
-    ngx_memzero(&file, sizeof(ngx_file_t));
-    file.name = *path;
-    file.log = log;
-
-    file.fd = ngx_open_file(path->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
-
-    if (file.fd == NGX_INVALID_FILE) {
-        if (ngx_errno == NGX_ENOENT) {
-            ngx_str_null(content);
-            return NGX_DECLINED;
-        }
-
-        ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
-                      ngx_open_file_n " \"%V\" failed", path);
-        return NGX_ERROR;
-    }
-
-    if (ngx_fd_info(file.fd, &fi) == NGX_FILE_ERROR) {
-        ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
-                      ngx_fd_info_n " \"%V\" failed", path);
-        ngx_close_file(file.fd);
-        return NGX_ERROR;
-    }
-
-    content->len = ngx_file_size(&fi);
-    content->data = ngx_pnalloc(pool, content->len + 1);
-
-    if (content->data == NULL) {
-        ngx_close_file(file.fd);
-        return NGX_ERROR;
-    }
-
-    n = ngx_read_file(&file, content->data, content->len, 0);
-    ngx_close_file(file.fd);
-
-    if (n != (ssize_t) content->len) {
-        ngx_log_error(NGX_LOG_EMERG, log, 0, "reading \"%V\" failed", path);
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
-}
-
-
 /* in the master, when the zone is new: the entries of the state file, if there is one */
 ngx_int_t
 ngx_node_dict_state_load(ngx_node_dict_t *dict, ngx_log_t *log)
 {
     uint64_t             now, expire;
-    ngx_int_t            rc;
+    ngx_err_t            err;
     ngx_str_t            content, key;
     ngx_pool_t          *pool;
+    const char          *failed;
     ngx_node_value_t     value;
     ngx_node_json_in_t   in;
 
@@ -406,11 +355,17 @@ ngx_node_dict_state_load(ngx_node_dict_t *dict, ngx_log_t *log)
         return NGX_ERROR;
     }
 
-    rc = ngx_node_json_read(&dict->state, pool, &content, log);
-
-    if (rc != NGX_OK) {
+    if (ngx_node_read_file(&dict->state, pool, &content, &failed) != NGX_OK) {
+        err = ngx_errno;
         ngx_destroy_pool(pool);
-        return rc == NGX_DECLINED ? NGX_OK : NGX_ERROR;
+
+        if (err == NGX_ENOENT) {
+            return NGX_OK;
+        }
+
+        ngx_log_error(NGX_LOG_EMERG, log, err, "%s \"%V\" failed", failed,
+                      &dict->state);
+        return NGX_ERROR;
     }
 
     ngx_memzero(&in, sizeof(ngx_node_json_in_t));

@@ -17,6 +17,7 @@
 #include <ngx_http.h>
 
 #include "ngx_node_core.h"
+#include "ngx_node_fetch.h"
 #include "ngx_node_metrics.h"
 
 
@@ -51,6 +52,7 @@ typedef struct {
     size_t                filter_buffer_size;
     ngx_msec_t            timeout;
     ngx_array_t          *sets;        /* ngx_http_node_var_t: node_set here and above */
+    ngx_node_fetch_conf_t fetch;       /* node_fetch_* */
     ngx_node_scope_t      scope;       /* where this block's node_import names are seen */
 } ngx_http_node_loc_conf_t;
 
@@ -202,6 +204,8 @@ char *ngx_http_node_periodic(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 void ngx_http_node_variable_op(ngx_http_request_t *r,
     const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res);
 void ngx_http_node_set_variable_op(ngx_http_request_t *r,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res);
+void ngx_http_node_fetch_op(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
     const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res);
 void ngx_http_node_request_op(void *object, unsigned op,
     const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res);

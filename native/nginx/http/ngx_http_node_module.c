@@ -13,6 +13,12 @@
 
 
 #define NGX_HTTP_NODE_TIMEOUT             60000
+
+/* the node_fetch_* directives (NGX_NODE_FETCH_COMMAND) */
+#define NGX_NODE_FETCH_CONTEXTS                                               \
+    (NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF)
+#define NGX_NODE_FETCH_CONF    NGX_HTTP_LOC_CONF_OFFSET
+#define NGX_NODE_FETCH_OFFSET  offsetof(ngx_http_node_loc_conf_t, fetch)
 #define NGX_HTTP_NODE_FILTER_BUFFER_SIZE  (1024 * 1024)
 
 
@@ -176,6 +182,8 @@ static ngx_command_t  ngx_http_node_commands[] = {
       offsetof(ngx_http_node_loc_conf_t, read_request_body),
       NULL },
 
+    NGX_NODE_FETCH_DIRECTIVES(NGX_NODE_FETCH_COMMAND)
+
       ngx_null_command
 };
 
@@ -261,6 +269,8 @@ ngx_http_node_create_loc_conf(ngx_conf_t *cf)
     conf->filter_buffer_size = NGX_CONF_UNSET_SIZE;
     conf->timeout = NGX_CONF_UNSET_MSEC;
 
+    ngx_node_fetch_conf_init(&conf->fetch);
+
     return conf;
 }
 
@@ -271,8 +281,9 @@ ngx_http_node_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_node_loc_conf_t *prev = parent;
     ngx_http_node_loc_conf_t *conf = child;
 
-    ngx_uint_t            i;
-    ngx_http_node_var_t  *var;
+    ngx_uint_t                 i;
+    ngx_http_node_var_t       *var;
+    ngx_http_core_loc_conf_t  *clcf;
 
     ngx_node_conf_merge_scope(&conf->scope, &prev->scope);
 
@@ -294,6 +305,16 @@ ngx_http_node_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               NGX_HTTP_NODE_FILTER_BUFFER_SIZE);
     ngx_conf_merge_msec_value(conf->timeout, prev->timeout,
                               NGX_HTTP_NODE_TIMEOUT);
+
+    /* nginx's core module has merged this block's resolver already */
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (ngx_node_fetch_conf_merge(cf, &conf->fetch, &prev->fetch,
+                                  clcf->resolver, clcf->resolver_timeout)
+        != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
 
     /* node_set declared in outer blocks apply here too */
 
@@ -359,8 +380,21 @@ static ngx_int_t
 ngx_http_node_init(ngx_conf_t *cf)
 {
     ngx_uint_t                  uses;
+    ngx_http_core_loc_conf_t   *clcf;
+    ngx_http_node_loc_conf_t   *nlcf;
     ngx_http_core_main_conf_t  *cmcf;
     ngx_http_node_main_conf_t  *nmcf;
+
+    /* ngx.fetch outside any handler follows the http {} block's settings */
+    nlcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_node_module);
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (ngx_node_fetch_conf_outside(cf, &nlcf->fetch, clcf->resolver,
+                                    clcf->resolver_timeout, 1)
+        != NGX_CONF_OK)
+    {
+        return NGX_ERROR;
+    }
 
     nmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_node_module);
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);

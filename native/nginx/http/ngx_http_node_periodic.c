@@ -104,16 +104,23 @@ ngx_http_node_periodic_close(ngx_node_periodic_t *periodic, void *context)
 
 
 static void
-ngx_http_node_periodic_variable(void *context, unsigned op,
+ngx_http_node_periodic_op(void *context, unsigned op,
     const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
 {
     ngx_http_request_t  *r = context;
 
-    if (op == NGX_NODE_PERIODIC_OP_VARIABLE) {
-        ngx_http_node_variable_op(r, args, nargs, res);
+    switch (op) {
 
-    } else {
+    case NGX_NODE_PERIODIC_OP_VARIABLE:
+        ngx_http_node_variable_op(r, args, nargs, res);
+        return;
+
+    case NGX_NODE_PERIODIC_OP_SET_VARIABLE:
         ngx_http_node_set_variable_op(r, args, nargs, res);
+        return;
+
+    default: /* NGX_NODE_PERIODIC_OP_FETCH */
+        ngx_http_node_fetch_op(r, NULL, args, nargs, res);
     }
 }
 
@@ -121,7 +128,7 @@ ngx_http_node_periodic_variable(void *context, unsigned op,
 static const ngx_node_periodic_protocol_t  ngx_http_node_periodic_protocol = {
     ngx_http_node_periodic_open,
     ngx_http_node_periodic_close,
-    ngx_http_node_periodic_variable
+    ngx_http_node_periodic_op
 };
 
 

@@ -1534,6 +1534,17 @@ ngx_http_node_op_var_names(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
 }
 
 
+/* the number of the node_fetch_* settings of the request's location (also of a
+ * node_periodic run's stand-in request, whose ctx is NULL) */
+void
+ngx_http_node_fetch_op(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
+{
+    ngx_node_result_number(res, ((ngx_http_node_loc_conf_t *)
+        ngx_http_get_module_loc_conf(r, ngx_http_node_module))->fetch.index);
+}
+
+
 static ngx_http_node_op_pt  ngx_http_node_ops[NGX_NODE_HTTP_OP_COUNT] = {
     [NGX_NODE_HTTP_OP_METHOD] = ngx_http_node_op_method,
     [NGX_NODE_HTTP_OP_URI] = ngx_http_node_op_uri,
@@ -1570,6 +1581,7 @@ static ngx_http_node_op_pt  ngx_http_node_ops[NGX_NODE_HTTP_OP_COUNT] = {
     [NGX_NODE_HTTP_OP_INTERNAL] = ngx_http_node_op_internal,
     [NGX_NODE_HTTP_OP_PREFETCHED] = ngx_http_node_op_prefetched,
     [NGX_NODE_HTTP_OP_VAR_NAMES] = ngx_http_node_op_var_names,
+    [NGX_NODE_HTTP_OP_FETCH] = ngx_http_node_fetch_op,
 };
 
 

@@ -52,6 +52,7 @@ struct ngx_node_lua_call_s {
     ngx_str_t            module;
     ngx_str_t            function;
     void                *sema;         /* to post when answered, if waited on */
+    ngx_uint_t           fetch;        /* the ngx.fetch settings of the block */
     int                  status;
     u_char              *result;       /* the answer, within block */
     u_char              *block;
@@ -299,13 +300,16 @@ ngx_node_lua_op(void *object, unsigned op, const ngx_node_value_t *args,
 {
     ngx_node_lua_call_t *call = object;
 
-    ngx_str_t  answer;
+    ngx_str_t         answer;
+    ngx_node_value_t  fetch = { NGX_NODE_NUMBER, 0, NULL, 0 };
 
     switch (op) {
 
     case NGX_NODE_LUA_OP_TARGET:
         ngx_node_push_str(res, &call->module);
         ngx_node_push_str(res, &call->function);
+        fetch.number = call->fetch;
+        res->push(res, &fetch);
         return;
 
     case NGX_NODE_LUA_OP_COMPLETE:
@@ -392,6 +396,9 @@ ngx_node_lua_call(ngx_http_request_t *r, const u_char *module,
 
     call->id = ++calls->last_id;
     call->status = NGX_NODE_LUA_PENDING;
+    call->fetch = ((ngx_http_node_loc_conf_t *)
+                   ngx_http_get_module_loc_conf(r, ngx_http_node_module))
+                  ->fetch.index;
     ngx_queue_insert_tail(&calls->calls, &call->queue);
 
     call->handle = ngx_node_open(call, ngx_node_lua_op);

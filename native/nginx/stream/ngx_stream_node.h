@@ -16,6 +16,7 @@
 #include <ngx_stream.h>
 
 #include "ngx_node_core.h"
+#include "ngx_node_fetch.h"
 #include "ngx_node_metrics.h"
 
 
@@ -36,6 +37,7 @@ typedef struct {
     ngx_int_t               filter;
     ngx_msec_t              timeout;
     ngx_array_t            *sets;        /* ngx_stream_node_var_t */
+    ngx_node_fetch_conf_t   fetch;       /* node_fetch_* */
     ngx_node_scope_t        scope;       /* where this block's node_import names are
                                             seen */
 } ngx_stream_node_srv_conf_t;
@@ -120,6 +122,9 @@ void ngx_stream_node_variable_op(ngx_stream_session_t *s,
     const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res);
 void ngx_stream_node_set_variable_op(ngx_stream_session_t *s,
     const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res);
+void ngx_stream_node_fetch_op(ngx_stream_session_t *s,
+    ngx_stream_node_ctx_t *ctx, const ngx_node_value_t *args, unsigned nargs,
+    ngx_node_result_t *res);
 
 /* ngx_stream_node_periodic.c */
 char *ngx_stream_node_periodic(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);

@@ -13,6 +13,11 @@
 
 #define NGX_STREAM_NODE_TIMEOUT  60000
 
+/* the node_fetch_* directives (NGX_NODE_FETCH_COMMAND) */
+#define NGX_NODE_FETCH_CONTEXTS  (NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF)
+#define NGX_NODE_FETCH_CONF      NGX_STREAM_SRV_CONF_OFFSET
+#define NGX_NODE_FETCH_OFFSET    offsetof(ngx_stream_node_srv_conf_t, fetch)
+
 
 typedef struct {
     ngx_uint_t  uses;
@@ -132,6 +137,8 @@ static ngx_command_t  ngx_stream_node_commands[] = {
       offsetof(ngx_stream_node_srv_conf_t, timeout),
       NULL },
 
+    NGX_NODE_FETCH_DIRECTIVES(NGX_NODE_FETCH_COMMAND)
+
       ngx_null_command
 };
 
@@ -192,6 +199,8 @@ ngx_stream_node_create_srv_conf(ngx_conf_t *cf)
     conf->filter = NGX_CONF_UNSET;
     conf->timeout = NGX_CONF_UNSET_MSEC;
 
+    ngx_node_fetch_conf_init(&conf->fetch);
+
     return conf;
 }
 
@@ -202,8 +211,9 @@ ngx_stream_node_merge_srv_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_stream_node_srv_conf_t *prev = parent;
     ngx_stream_node_srv_conf_t *conf = child;
 
-    ngx_uint_t              i;
-    ngx_stream_node_var_t  *var;
+    ngx_uint_t                    i;
+    ngx_stream_node_var_t        *var;
+    ngx_stream_core_srv_conf_t   *cscf;
 
     ngx_node_conf_merge_scope(&conf->scope, &prev->scope);
 
@@ -212,6 +222,16 @@ ngx_stream_node_merge_srv_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_value(conf->filter, prev->filter, NGX_CONF_UNSET);
     ngx_conf_merge_msec_value(conf->timeout, prev->timeout,
                               NGX_STREAM_NODE_TIMEOUT);
+
+    /* nginx's core module has merged this server's resolver already */
+    cscf = ngx_stream_conf_get_module_srv_conf(cf, ngx_stream_core_module);
+
+    if (ngx_node_fetch_conf_merge(cf, &conf->fetch, &prev->fetch,
+                                  cscf->resolver, cscf->resolver_timeout)
+        != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
 
     /* node_set declared in the stream block applies in its servers too */
 
@@ -276,8 +296,26 @@ ngx_stream_node_join_phase(ngx_stream_core_main_conf_t *cmcf,
 static ngx_int_t
 ngx_stream_node_init(ngx_conf_t *cf)
 {
+    ngx_stream_conf_ctx_t        *ctx;
+    ngx_stream_node_srv_conf_t   *nscf;
+    ngx_stream_core_srv_conf_t   *cscf;
     ngx_stream_node_main_conf_t  *nmcf;
     ngx_stream_core_main_conf_t  *cmcf;
+
+    /*
+     * ngx.fetch outside any handler follows the stream {} block's settings, in a
+     * configuration without http {}; cf->ctx is the last server's here
+     */
+    ctx = (ngx_stream_conf_ctx_t *) cf->cycle->conf_ctx[ngx_stream_module.index];
+    nscf = ctx->srv_conf[ngx_stream_node_module.ctx_index];
+    cscf = ctx->srv_conf[ngx_stream_core_module.ctx_index];
+
+    if (ngx_node_fetch_conf_outside(cf, &nscf->fetch, cscf->resolver,
+                                    cscf->resolver_timeout, 0)
+        != NGX_CONF_OK)
+    {
+        return NGX_ERROR;
+    }
 
     nmcf = ngx_stream_conf_get_module_main_conf(cf, ngx_stream_node_module);
     cmcf = ngx_stream_conf_get_module_main_conf(cf, ngx_stream_core_module);

@@ -94,16 +94,23 @@ ngx_stream_node_periodic_close(ngx_node_periodic_t *periodic, void *context)
 
 
 static void
-ngx_stream_node_periodic_variable(void *context, unsigned op,
+ngx_stream_node_periodic_op(void *context, unsigned op,
     const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
 {
     ngx_stream_session_t  *s = context;
 
-    if (op == NGX_NODE_PERIODIC_OP_VARIABLE) {
-        ngx_stream_node_variable_op(s, args, nargs, res);
+    switch (op) {
 
-    } else {
+    case NGX_NODE_PERIODIC_OP_VARIABLE:
+        ngx_stream_node_variable_op(s, args, nargs, res);
+        return;
+
+    case NGX_NODE_PERIODIC_OP_SET_VARIABLE:
         ngx_stream_node_set_variable_op(s, args, nargs, res);
+        return;
+
+    default: /* NGX_NODE_PERIODIC_OP_FETCH */
+        ngx_stream_node_fetch_op(s, NULL, args, nargs, res);
     }
 }
 
@@ -111,7 +118,7 @@ ngx_stream_node_periodic_variable(void *context, unsigned op,
 static const ngx_node_periodic_protocol_t  ngx_stream_node_periodic_protocol = {
     ngx_stream_node_periodic_open,
     ngx_stream_node_periodic_close,
-    ngx_stream_node_periodic_variable
+    ngx_stream_node_periodic_op
 };
 
 

@@ -809,6 +809,17 @@ typedef void (*ngx_stream_node_op_pt)(ngx_stream_session_t *s,
     ngx_node_result_t *res);
 
 
+/* the number of the node_fetch_* settings of the session's server (also of a
+ * node_periodic run's stand-in session, whose ctx is NULL) */
+void
+ngx_stream_node_fetch_op(ngx_stream_session_t *s, ngx_stream_node_ctx_t *ctx,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
+{
+    ngx_node_result_number(res, ((ngx_stream_node_srv_conf_t *)
+        ngx_stream_get_module_srv_conf(s, ngx_stream_node_module))->fetch.index);
+}
+
+
 static ngx_stream_node_op_pt  ngx_stream_node_ops[NGX_NODE_STREAM_OP_COUNT] = {
     [NGX_NODE_STREAM_OP_REMOTE_ADDRESS] = ngx_stream_node_op_remote_address,
     [NGX_NODE_STREAM_OP_STATUS] = ngx_stream_node_op_status,
@@ -819,6 +830,7 @@ static ngx_stream_node_op_pt  ngx_stream_node_ops[NGX_NODE_STREAM_OP_COUNT] = {
     [NGX_NODE_STREAM_OP_SEND] = ngx_stream_node_send,
     [NGX_NODE_STREAM_OP_CHUNK_DONE] = ngx_stream_node_chunk_done,
     [NGX_NODE_STREAM_OP_PREFETCHED] = ngx_stream_node_op_prefetched,
+    [NGX_NODE_STREAM_OP_FETCH] = ngx_stream_node_fetch_op,
 };
 
 

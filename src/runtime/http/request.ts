@@ -6,6 +6,7 @@ import type {
     NginxSendBufferOptions, NginxSubrequestOptions, NginxVariables,
 } from '../../api';
 import { HTTP_OP, native } from '../binding';
+import { FETCH_SETTINGS, FetchScoped } from '../fetch/scope';
 import { LogLevel, logWorker, scriptLine, toLogMessage } from '../log';
 import { awaitHost } from '../pending';
 import { abandoned } from './abandoned';
@@ -65,7 +66,7 @@ function pairs(flat: string[] | undefined): [string, string][] {
     return list;
 }
 
-export class HttpRequest implements NginxHTTPRequest {
+export class HttpRequest implements NginxHTTPRequest, FetchScoped {
     phase = Phase.Running;
     /** r.return(), r.finish(), r.internalRedirect() or r.decline() was called */
     ended = false;
@@ -75,6 +76,11 @@ export class HttpRequest implements NginxHTTPRequest {
 
     /** `directive "module.fn"`: names the handler in messages */
     constructor(readonly handle: number, readonly subject: string, private readonly mayRespond: boolean) {}
+
+    /** the request's location's ngx.fetch settings */
+    [FETCH_SETTINGS](): number {
+        return native(this.handle, HTTP_OP.fetch) as number;
+    }
 
     private get lazy(): RequestViews {
         this.views ??= {};

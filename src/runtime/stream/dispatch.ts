@@ -5,6 +5,7 @@
  */
 import { Dispatch, Flag } from '../abi';
 import { native, STREAM_OP } from '../binding';
+import { inFetchScope } from '../fetch/scope';
 import type { HandlerSlot } from '../handler-slot';
 import { isThenable, rejection, report, reportFailure } from '../reporting';
 import { VariableValue, variableValue } from '../variables';
@@ -67,7 +68,8 @@ export class StreamSessions {
         const upload = s.listeners[0];
         if (upload !== undefined) {
             try {
-                upload.callback(StreamSession.data(upload, dataOf(arg), false), { last: false, from_upstream: false });
+                inFetchScope(s, () => upload.callback(StreamSession.data(upload, dataOf(arg), false),
+                    { last: false, from_upstream: false }));
             } catch (error) {
                 reportFailure(s, `${slot.subject}: its "${upload.name}" callback`, error);
                 return Dispatch.Failed;
@@ -170,7 +172,7 @@ export class StreamSessions {
         let result: unknown;
         s.chunk = chunkFlags;
         try {
-            result = listener.callback(StreamSession.data(listener, dataOf(arg), chunkFlags.last), chunkFlags);
+            result = inFetchScope(s, () => listener.callback(StreamSession.data(listener, dataOf(arg), chunkFlags.last), chunkFlags));
         } catch (error) {
             reportFailure(s, subject, error);
             return Dispatch.Failed;

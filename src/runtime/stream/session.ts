@@ -10,6 +10,7 @@ import type {
     NginxStreamSession, NginxVariables,
 } from '../../api';
 import { native, STREAM_OP } from '../binding';
+import { FETCH_SETTINGS, FetchScoped } from '../fetch/scope';
 import { LogLevel, scriptLine, toLogMessage } from '../log';
 import { rawVariablesView, variablesView } from '../variables';
 
@@ -60,7 +61,7 @@ function toBytes(data: unknown): string | Uint8Array {
     return String(data);
 }
 
-export class StreamSession implements NginxStreamSession {
+export class StreamSession implements NginxStreamSession, FetchScoped {
     /** a decision was made in the phase round under way */
     decided = false;
     /** the phase handler returned a promise that has not settled */
@@ -75,6 +76,11 @@ export class StreamSession implements NginxStreamSession {
     private rawVariablesView?: NginxRawVariables;
 
     constructor(readonly handle: number) {}
+
+    /** the session's server's ngx.fetch settings */
+    [FETCH_SETTINGS](): number {
+        return native(this.handle, STREAM_OP.fetch) as number;
+    }
 
     /** A phase (access, preread) starts: undecided. */
     beginRound(): void {
