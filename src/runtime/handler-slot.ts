@@ -1,6 +1,6 @@
 /** A handler as dispatch finds it: the function once modules are loaded, or why there is none. */
 import { HandlerConf } from './config';
-import { FetchScoped, inFetchScope } from './fetch/scope';
+import { FetchScoped, fetchScopesDiffer, inFetchScope } from './fetch/scope';
 import type { Handler } from './loader';
 import type { HandlerStats } from './metrics/handler-stats';
 
@@ -33,7 +33,8 @@ export class HandlerSlot {
      * counts as an error.
      */
     call(subject: FetchScoped, ...args: unknown[]): unknown {
-        return inFetchScope(subject, () => this.measured(subject, args));
+        // (no closure per call where every block has the same settings: the usual case)
+        return fetchScopesDiffer() ? inFetchScope(subject, () => this.measured(subject, args)) : this.measured(subject, args);
     }
 
     private measured(subject: FetchScoped, args: unknown[]): unknown {

@@ -25,6 +25,11 @@ export function useFetchSettings(count: number, outsideHandlers: number): void {
     outside = outsideHandlers;
 }
 
+/** Whether blocks differ in their settings, so that a handler's call must carry its own. */
+export function fetchScopesDiffer(): boolean {
+    return storage !== undefined;
+}
+
 /** Runs fn under the settings of `scoped`'s block. */
 export function inFetchScope<T>(scoped: FetchScoped, fn: () => T): T {
     return storage === undefined ? fn() : storage.run(scoped[FETCH_SETTINGS](), fn);

@@ -60,8 +60,8 @@ export function headersInView(access: HeadersInAccess): NginxHeadersIn {
 /** What a headersOut view needs from the request. */
 export interface HeadersOutAccess {
     get(name: string): string | string[] | undefined;
-    /** no values: remove the header */
-    set(name: string, values: string[]): void;
+    /** replaces the header's values with `value` (none: removes it), or adds one */
+    set(name: string, value: string | undefined, add: boolean): void;
     names(): string[];
 }
 
@@ -95,40 +95,55 @@ function checkDefinable(name: string, wanted: PropertyDescriptor): void {
     }
 }
 
+/** The traps of r.headersOut: each reaches the one header asked for. */
+class HeadersOutTraps implements ProxyHandler<NginxHeadersOut> {
+    constructor(private readonly access: HeadersOutAccess) {}
+
+    get(_target: NginxHeadersOut, key: string | symbol): string | string[] | undefined {
+        return typeof key === 'string' ? this.access.get(key) : undefined;
+    }
+
+    has(_target: NginxHeadersOut, key: string | symbol): boolean {
+        return typeof key === 'string' && this.access.get(key) !== undefined;
+    }
+
+    set(_target: NginxHeadersOut, key: string | symbol, value: unknown): boolean {
+        if (typeof key !== 'string') return false;
+        // one non-empty string, the usual case, goes as it is
+        if (typeof value === 'string' && value !== '') this.access.set(key, value, false);
+        else this.assign(key, value);
+        return true;
+    }
+
+    defineProperty(_target: NginxHeadersOut, key: string | symbol, wanted: PropertyDescriptor): boolean {
+        if (typeof key !== 'string') return false;
+        checkDefinable(key, wanted);
+        if ('value' in wanted) this.assign(key, wanted.value);
+        return true;
+    }
+
+    deleteProperty(_target: NginxHeadersOut, key: string | symbol): boolean {
+        if (typeof key === 'string') this.access.set(key, undefined, false);
+        return true;
+    }
+
+    ownKeys(): string[] {
+        return this.access.names();
+    }
+
+    getOwnPropertyDescriptor(_target: NginxHeadersOut, key: string | symbol): PropertyDescriptor | undefined {
+        const value = typeof key === 'string' ? this.access.get(key) : undefined;
+        return value === undefined ? undefined : descriptor(value);
+    }
+
+    private assign(name: string, value: unknown): void {
+        const values = headerValues(name, value);
+        if (values.length === 0) this.access.set(name, undefined, false);
+        values.forEach((one, i) => this.access.set(name, one, i > 0));
+    }
+}
+
+/** r.headersOut: case-insensitive, writable as njs writes it. */
 export function headersOutView(access: HeadersOutAccess): NginxHeadersOut {
-    const name = (key: string | symbol): string | undefined => typeof key === 'string' ? key : undefined;
-    return new Proxy(Object.create(null) as NginxHeadersOut, {
-        get: (_target, key) => {
-            const header = name(key);
-            return header === undefined ? undefined : access.get(header);
-        },
-        has: (_target, key) => {
-            const header = name(key);
-            return header !== undefined && access.get(header) !== undefined;
-        },
-        set: (_target, key, value) => {
-            const header = name(key);
-            if (header === undefined) return false;
-            access.set(header, headerValues(header, value));
-            return true;
-        },
-        defineProperty: (_target, key, wanted) => {
-            const header = name(key);
-            if (header === undefined) return false;
-            checkDefinable(header, wanted);
-            if ('value' in wanted) access.set(header, headerValues(header, wanted.value));
-            return true;
-        },
-        deleteProperty: (_target, key) => {
-            const header = name(key);
-            if (header !== undefined) access.set(header, []);
-            return true;
-        },
-        ownKeys: () => access.names(),
-        getOwnPropertyDescriptor: (_target, key) => {
-            const header = name(key);
-            const value = header === undefined ? undefined : access.get(header);
-            return value === undefined ? undefined : descriptor(value);
-        },
-    });
+    return new Proxy(Object.create(null) as NginxHeadersOut, new HeadersOutTraps(access));
 }

@@ -177,11 +177,9 @@ export class HttpRequest implements NginxHTTPRequest, FetchScoped {
         const lazy = this.lazy;
         lazy.headersOut ??= headersOutView({
             get: (name) => native(this.handle, HTTP_OP.headerOutGet, name) as string | string[] | undefined,
-            set: (name, values) => {
-                if (values.length === 0) {
-                    native(this.handle, HTTP_OP.headerOutSet, name);
-                }
-                values.forEach((value, i) => native(this.handle, HTTP_OP.headerOutSet, name, value, i > 0));
+            set: (name, value, add) => {
+                if (value === undefined) native(this.handle, HTTP_OP.headerOutSet, name);
+                else native(this.handle, HTTP_OP.headerOutSet, name, value, add);
             },
             names: () => {
                 const seen = new Map<string, string>();
