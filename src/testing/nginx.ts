@@ -144,9 +144,12 @@ function loadModules(http: boolean, stream: boolean, options: NginxOptions, alre
     return wanted.filter((path) => path && !loaded(path)).map((path) => `load_module ${path};`);
 }
 
-/** The dirs whose files the workers read, for the default `user`. */
+/**
+ * The dirs whose files the workers read, for the default `user`: the module's too (at nginx -t
+ * the workers' user runs the configuration checker beside it).
+ */
 function readDirs(options: NginxOptions, extra: string[] = []): string[] {
-    return [PACKAGE_ROOT, process.cwd(), ...(options.dir ? [pathOf(options.dir)] : []), ...extra];
+    return [PACKAGE_ROOT, findModules(options.moduleDir).dir, process.cwd(), ...(options.dir ? [pathOf(options.dir)] : []), ...extra];
 }
 
 /** The configuration nginx runs for the `http`, `server`, `main` and `stream` options. */
