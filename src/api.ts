@@ -73,6 +73,7 @@ export interface NginxHTTPRequestFormFile {
     readonly name: string;
 }
 
+/** A form field's value: the text of a field, or a file part's name (njs gives no content). */
 export type NginxHTTPRequestFormValue = string | NginxHTTPRequestFormFile;
 
 /** What r.readRequestForm() resolves with: njs's form object (njs 0.9.9). */
@@ -81,6 +82,7 @@ export interface NginxHTTPRequestForm {
     get(name: string | Uint8Array): NginxHTTPRequestFormValue | null;
     /** every value of the field, in order */
     getAll(name: string | Uint8Array): NginxHTTPRequestFormValue[];
+    /** whether the form has the field */
     has(name: string | Uint8Array): boolean;
     /** calls `callback(value, name, form)` for each field, in order */
     forEach(callback: (value: NginxHTTPRequestFormValue, name: string, form: NginxHTTPRequestForm) => void,
