@@ -215,11 +215,13 @@ describe('src/main.ts under vitest', () => {
         const url = `http://127.0.0.1:${port}/?name=dev`;
 
         // a pseudo-terminal: script runs the command on one; Ctrl-C is the byte 0x03 typed into it
-        // (the bin itself: npm exec would answer Ctrl-C with its own exit status, 130)
+        // (the bin itself: npm exec would answer Ctrl-C with its own exit status, 130; and exec'd
+        // by script's shell, which is /bin/sh without $SHELL: dash waits for the command and,
+        // killed by the same Ctrl-C, gives 130 too, where bash would have exec'd it)
         const terminalEnv = { ...env };
         delete terminalEnv.NO_COLOR;
         delete terminalEnv.FORCE_COLOR;
-        const child = spawn('script', ['-q', '-e', '-c', 'node_modules/.bin/ngx-node dev', '/dev/null'], {
+        const child = spawn('script', ['-q', '-e', '-c', 'exec node_modules/.bin/ngx-node dev', '/dev/null'], {
             cwd: project, env: terminalEnv, stdio: ['pipe', 'pipe', 'pipe'],
         });
         let output = '';
