@@ -55,8 +55,9 @@ export interface NginxOptions {
     moduleDir?: string;
     /**
      * a `user` directive for the workers, e.g. `user www-data;`; by default none, or
-     * `user root;` when nginx runs as root and the handler files lie in a directory that
-     * other users cannot enter (nginx's default worker user could not read them)
+     * `user root;` when nginx runs as root and the handler files (or ngx-node's module) lie in
+     * a directory that other users cannot enter (nginx's default worker user could not read
+     * them)
      */
     user?: string;
     /** how long start may take, ms (default 10000) */
