@@ -120,8 +120,9 @@ describe('the npm package: ngx-node init, npm test, check, dev', () => {
         }
         const test = await run('npm', ['test'], { cwd: project, env });
         assert.equal(test.code, 0, test.output);
-        assert.match(test.output, /# pass 3/);
-        assert.match(test.output, /# fail 0/);
+        // TAP's "# pass 3" where stdout is not a terminal up to Node 22, the spec reporter's "ℹ pass 3" from Node 23
+        assert.match(test.output, /^(# |ℹ )pass 3$/m);
+        assert.match(test.output, /^(# |ℹ )fail 0$/m);
         // the test's copy of nginx.conf is gone
         assert.deepEqual(readdirSync(project).filter((name) => name.includes('ngx-node-test')), []);
     });
