@@ -165,6 +165,9 @@ main() {
     # fails with SELF_SIGNED_CERT_IN_CHAIN).
     install_host_files() {  # <root>
         cp -L /etc/resolv.conf "$1/etc/resolv.conf" 2>/dev/null || true
+        # bookworm's debootstrap leaves no /etc/hosts (an installed system has one): without it
+        # "localhost" does not resolve (vitest's server looks it up)
+        [ -e "$1/etc/hosts" ] || printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' > "$1/etc/hosts"
         local crts=(/usr/local/share/ca-certificates/*.crt)
         if [ -e "${crts[0]}" ]; then
             mkdir -p "$1/usr/local/share/ca-certificates"

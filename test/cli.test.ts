@@ -120,8 +120,9 @@ describe('the npm package: ngx-node init, npm test, check, dev', () => {
         }
         const test = await run('npm', ['test'], { cwd: project, env });
         assert.equal(test.code, 0, test.output);
-        assert.match(test.output, /# pass 3/);
-        assert.match(test.output, /# fail 0/);
+        // TAP's "# pass 3" where stdout is not a terminal up to Node 22, the spec reporter's "ℹ pass 3" from Node 23
+        assert.match(test.output, /^(# |ℹ )pass 3$/m);
+        assert.match(test.output, /^(# |ℹ )fail 0$/m);
         // the test's copy of nginx.conf is gone
         assert.deepEqual(readdirSync(project).filter((name) => name.includes('ngx-node-test')), []);
     });
@@ -215,11 +216,13 @@ describe('src/main.ts under vitest', () => {
         const url = `http://127.0.0.1:${port}/?name=dev`;
 
         // a pseudo-terminal: script runs the command on one; Ctrl-C is the byte 0x03 typed into it
-        // (the bin itself: npm exec would answer Ctrl-C with its own exit status, 130)
+        // (the bin itself: npm exec would answer Ctrl-C with its own exit status, 130; and exec'd
+        // by script's shell, which is /bin/sh without $SHELL: dash waits for the command and,
+        // killed by the same Ctrl-C, gives 130 too, where bash would have exec'd it)
         const terminalEnv = { ...env };
         delete terminalEnv.NO_COLOR;
         delete terminalEnv.FORCE_COLOR;
-        const child = spawn('script', ['-q', '-e', '-c', 'node_modules/.bin/ngx-node dev', '/dev/null'], {
+        const child = spawn('script', ['-q', '-e', '-c', 'exec node_modules/.bin/ngx-node dev', '/dev/null'], {
             cwd: project, env: terminalEnv, stdio: ['pipe', 'pipe', 'pipe'],
         });
         let output = '';

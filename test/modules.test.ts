@@ -48,6 +48,10 @@ describe('modules', () => {
         upstreamPort = typeof address === 'object' && address ? address.port : 0;
 
         nginx = await Nginx.start({
+            // the heaviest worker start of the suite (twelve imports, TypeScript compiled, jose,
+            // module hooks for node_path): about 2 s of CPU, so well over the default 10 s on a
+            // loaded machine; the deadline is there to catch a worker that never starts
+            startTimeoutMs: 60000,
             main: 'node_option --max-old-space-size=96;',
             http: `
     node_path ${fixture('modules/node-path')};

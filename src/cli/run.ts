@@ -82,10 +82,13 @@ export function inPlace(conf: string, options: InPlaceOptions): InPlace {
     if (mainDirectives(summary, 'pid').length === 0) globals.push(`pid ${resolve(options.prefix, 'nginx.pid')};`);
     if (mainDirectives(summary, 'user').length === 0) {
         const dirs = [summary.dir, ...summary.nodePaths, ...summary.imports.map((imported) => dirname(imported.path))];
-        const user = workerUser(dirs);
-        if (user) {
-            globals.push(user);
+        if (workerUser(dirs)) {
+            globals.push('user root;');
             notes.push(`the workers run as root: ${summary.dir} (or a directory above it) is closed to other users, so nginx's default worker user could not read the handlers`);
+        } else if (workerUser([modules.dir])) {
+            // at nginx -t the workers' user runs the configuration checker beside the module
+            globals.push('user root;');
+            notes.push(`the workers run as root: ngx-node's module directory ${modules.dir} (or a directory above it) is closed to other users, so nginx's default worker user could not run its configuration checker`);
         }
     }
     if (options.stderrLevel) globals.push(`error_log stderr ${options.stderrLevel};`);

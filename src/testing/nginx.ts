@@ -55,8 +55,9 @@ export interface NginxOptions {
     moduleDir?: string;
     /**
      * a `user` directive for the workers, e.g. `user www-data;`; by default none, or
-     * `user root;` when nginx runs as root and the handler files lie in a directory that
-     * other users cannot enter (nginx's default worker user could not read them)
+     * `user root;` when nginx runs as root and the handler files (or ngx-node's module) lie in
+     * a directory that other users cannot enter (nginx's default worker user could not read
+     * them)
      */
     user?: string;
     /**
@@ -147,9 +148,12 @@ function loadModules(http: boolean, stream: boolean, options: NginxOptions, alre
     return wanted.filter((path) => path && !loaded(path)).map((path) => `load_module ${path};`);
 }
 
-/** The dirs whose files the workers read, for the default `user`. */
+/**
+ * The dirs whose files the workers read, for the default `user`: the module's too (at nginx -t
+ * the workers' user runs the configuration checker beside it).
+ */
 function readDirs(options: NginxOptions, extra: string[] = []): string[] {
-    return [PACKAGE_ROOT, process.cwd(), ...(options.dir ? [pathOf(options.dir)] : []), ...extra];
+    return [PACKAGE_ROOT, findModules(options.moduleDir).dir, process.cwd(), ...(options.dir ? [pathOf(options.dir)] : []), ...extra];
 }
 
 /** The configuration nginx runs for the `http`, `server`, `main` and `stream` options. */
