@@ -1,9 +1,10 @@
 /**
- * npm run bench -- --instructions [--requests N] [--warmup N] [--rows a,b] [--keep-dumps] [--perf-map]: one
+ * npm run bench -- --instructions [--requests N] [--warmup N] [--rows a,b] [--keep-dumps] [--perf-map] [--metrics]: one
  * request's cost in instructions, per kind of request, counted by callgrind (deterministic, unlike
  * req/s on a shared machine). --keep-dumps leaves callgrind's files (one per row, in row order)
  * for callgrind_annotate, and says where; --perf-map has V8 write /tmp/perf-<pid>.map, which
- * names the JIT code and builtins callgrind shows as addresses.
+ * names the JIT code and builtins callgrind shows as addresses; --metrics runs it all with a
+ * node_metrics_zone (every call counted and timed), into <date>-instructions-metrics.md.
  *
  * One nginx (master_process off, the worker's thread) runs under callgrind with every case a
  * location; a keep-alive client sends `warm-up` requests to each case, then for each case a
@@ -65,6 +66,8 @@ export interface InstructionOptions {
     keepDumps?: boolean;
     /** V8 writes /tmp/perf-<pid>.map (JIT code and builtins by address), for reading the dumps */
     perfMap?: boolean;
+    /** with node_metrics_zone: what per-handler metrics cost a call */
+    metrics?: boolean;
 }
 
 function conf(port: number, options: InstructionOptions): string {
@@ -81,7 +84,7 @@ pid logs/nginx.pid;
 events { worker_connections 1024; }
 http {
     access_log off;
-    keepalive_requests 1000000;
+    keepalive_requests 1000000;${options.metrics ? '\n    node_metrics_zone 1m;' : ''}
     node_import i from ${handlers}/instructions.mjs;
     node_set $i_constant i.constant;
     lua_package_path "${ROOT}/lua/?.lua;;";
@@ -231,9 +234,11 @@ export async function instructionsReport(argv: string[]): Promise<void> {
         rows: rowsArg >= 0 ? argv[rowsArg + 1].split(',') : undefined,
         keepDumps: argv.includes('--keep-dumps'),
         perfMap: argv.includes('--perf-map'),
+        metrics: argv.includes('--metrics'),
     };
     const table = instructionTable(await measureInstructions(options), options);
-    const file = join(ROOT, 'bench', 'results', `${new Date().toISOString().slice(0, 10)}-instructions.md`);
-    writeFileSync(file, `#### Instructions per request\n\n${table}\n`);
+    const file = join(ROOT, 'bench', 'results', `${new Date().toISOString().slice(0, 10)}-instructions${options.metrics ? '-metrics' : ''}.md`);
+    const title = options.metrics ? 'Instructions per request, with `node_metrics_zone`' : 'Instructions per request';
+    writeFileSync(file, `#### ${title}\n\n${table}\n`);
     process.stdout.write(`${table}\nbench: written to ${file}\n`);
 }
