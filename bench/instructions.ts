@@ -1,10 +1,12 @@
 /**
- * npm run bench -- --instructions [--requests N] [--warmup N] [--rows a,b] [--keep-dumps] [--perf-map] [--metrics]: one
+ * npm run bench -- --instructions [--requests N] [--warmup N] [--rows a,b] [--keep-dumps] [--perf-map] [--metrics]
+ *     [--cpu-timeout off|TIME]: one
  * request's cost in instructions, per kind of request, counted by callgrind (deterministic, unlike
  * req/s on a shared machine). --keep-dumps leaves callgrind's files (one per row, in row order)
  * for callgrind_annotate, and says where; --perf-map has V8 write /tmp/perf-<pid>.map, which
  * names the JIT code and builtins callgrind shows as addresses; --metrics runs it all with a
- * node_metrics_zone (every call counted and timed), into <date>-instructions-metrics.md.
+ * node_metrics_zone (every call counted and timed), into <date>-instructions-metrics.md;
+ * --cpu-timeout sets node_cpu_timeout (default 300s: callgrind is slow), off for the watchdog's cost.
  *
  * One nginx (master_process off, the worker's thread) runs under callgrind with every case a
  * location; a keep-alive client sends `warm-up` requests to each case, then for each case a
@@ -68,6 +70,8 @@ export interface InstructionOptions {
     perfMap?: boolean;
     /** with node_metrics_zone: what per-handler metrics cost a call */
     metrics?: boolean;
+    /** node_cpu_timeout's value */
+    cpuTimeout?: string;
 }
 
 function conf(port: number, options: InstructionOptions): string {
@@ -77,7 +81,7 @@ load_module /usr/lib/nginx/modules/ndk_http_module.so;
 load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;
 load_module ${MODULE};
 master_process off;
-node_cpu_timeout 300s;  # callgrind runs code ~50x slower: a first call may take seconds
+node_cpu_timeout ${options.cpuTimeout ?? '300s'};  # callgrind runs code ~50x slower: a first call may take seconds
 daemon off;${options.perfMap ? '\nnode_option --perf-basic-prof;' : ''}
 error_log logs/error.log notice;
 pid logs/nginx.pid;
@@ -235,10 +239,12 @@ export async function instructionsReport(argv: string[]): Promise<void> {
         keepDumps: argv.includes('--keep-dumps'),
         perfMap: argv.includes('--perf-map'),
         metrics: argv.includes('--metrics'),
+        cpuTimeout: argv.includes('--cpu-timeout') ? argv[argv.indexOf('--cpu-timeout') + 1] : undefined,
     };
     const table = instructionTable(await measureInstructions(options), options);
-    const file = join(ROOT, 'bench', 'results', `${new Date().toISOString().slice(0, 10)}-instructions${options.metrics ? '-metrics' : ''}.md`);
-    const title = options.metrics ? 'Instructions per request, with `node_metrics_zone`' : 'Instructions per request';
+    const file = join(ROOT, 'bench', 'results', `${new Date().toISOString().slice(0, 10)}-instructions${options.metrics ? '-metrics' : ''}${options.cpuTimeout ? `-cpu-timeout-${options.cpuTimeout}` : ''}.md`);
+    const title = `Instructions per request${options.metrics ? ', with `node_metrics_zone`' : ''}` +
+        `${options.cpuTimeout ? `, \`node_cpu_timeout ${options.cpuTimeout}\`` : ''}`;
     writeFileSync(file, `#### ${title}\n\n${table}\n`);
     process.stdout.write(`${table}\nbench: written to ${file}\n`);
 }
