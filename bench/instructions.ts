@@ -207,10 +207,19 @@ export async function measureInstructions(options: InstructionOptions): Promise<
     }
 }
 
+/** The options a run was given, as its command line says them. */
+function commandFlags(options: InstructionOptions): string {
+    return [
+        options.rows ? ` --rows ${options.rows.join(',')}` : '',
+        options.metrics ? ' --metrics' : '',
+        options.cpuTimeout ? ` --cpu-timeout ${options.cpuTimeout}` : '',
+    ].join('');
+}
+
 export function instructionTable(results: InstructionRow[], options: InstructionOptions): string {
     const base = results.find((r) => r.row.id === 'return200')?.perRequest ?? 0;
     const lines = [
-        `\`npm run bench -- --instructions\`: callgrind, nginx \`master_process off\`, one keep-alive client; ` +
+        `\`npm run bench -- --instructions${commandFlags(options)}\`: callgrind, nginx \`master_process off\`, one keep-alive client; ` +
         `${options.warmup} requests to warm up, then instructions of the worker's main thread over ${options.requests} requests, per request.`,
         '',
         '| request | instructions per request | over `return 200` |',
