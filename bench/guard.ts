@@ -13,6 +13,7 @@ import { join } from 'node:path';
 
 import { Nginx } from '../test/harness/nginx';
 import { ROOT } from '../test/harness/paths';
+import { numberOption } from './options';
 import { median } from './report';
 
 const SPIN = `export function spin(r) { while (true) {} }
@@ -72,8 +73,7 @@ function table(rows: Row[], requests: number): string {
 }
 
 async function main(): Promise<void> {
-    const i = process.argv.indexOf('--requests');
-    const requests = i >= 0 ? Number(process.argv[i + 1]) : 20;
+    const requests = numberOption(process.argv, '--requests', 20);
     const rows: Row[] = [];
     for (const limitMs of [250, 1000]) rows.push(await measure(limitMs, requests));
     const text = table(rows, requests);

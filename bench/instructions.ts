@@ -23,6 +23,7 @@ import { join } from 'node:path';
 
 import { freePort, sleep } from '../test/harness/nginx';
 import { MODULE, ROOT } from '../test/harness/paths';
+import { numberOption, stringOption } from './options';
 
 const handlers = join(ROOT, 'bench', 'handlers');
 
@@ -236,19 +237,14 @@ export function instructionTable(results: InstructionRow[], options: Instruction
 
 /** `npm run bench -- --instructions [--requests N] [--warmup N]`: the table, also in bench/results/. */
 export async function instructionsReport(argv: string[]): Promise<void> {
-    const value = (name: string, fallback: number) => {
-        const i = argv.indexOf(name);
-        return i >= 0 ? Number(argv[i + 1]) : fallback;
-    };
-    const rowsArg = argv.indexOf('--rows');
     const options: InstructionOptions = {
-        requests: value('--requests', 10000),
-        warmup: value('--warmup', 2000),
-        rows: rowsArg >= 0 ? argv[rowsArg + 1].split(',') : undefined,
+        requests: numberOption(argv, '--requests', 10000),
+        warmup: numberOption(argv, '--warmup', 2000),
+        rows: stringOption(argv, '--rows')?.split(','),
         keepDumps: argv.includes('--keep-dumps'),
         perfMap: argv.includes('--perf-map'),
         metrics: argv.includes('--metrics'),
-        cpuTimeout: argv.includes('--cpu-timeout') ? argv[argv.indexOf('--cpu-timeout') + 1] : undefined,
+        cpuTimeout: stringOption(argv, '--cpu-timeout'),
     };
     const table = instructionTable(await measureInstructions(options), options);
     const file = join(ROOT, 'bench', 'results', `${new Date().toISOString().slice(0, 10)}-instructions${options.metrics ? '-metrics' : ''}${options.cpuTimeout ? `-cpu-timeout-${options.cpuTimeout}` : ''}.md`);

@@ -18,6 +18,7 @@ import { ROOT } from '../test/harness/paths';
 import { processCpuNanos } from './proc';
 import { median } from './report';
 import { runWrk, WrkResult } from './wrk';
+import { numberOption } from './options';
 
 interface Case {
     name: string;
@@ -32,11 +33,7 @@ interface Options {
 }
 
 function parseOptions(argv: string[]): Options {
-    const value = (name: string, fallback: number) => {
-        const i = argv.indexOf(name);
-        return i >= 0 ? Number(argv[i + 1]) : fallback;
-    };
-    return { seconds: value('--seconds', 10), rounds: value('--rounds', 3), connections: value('--connections', 50) };
+    return { seconds: numberOption(argv, '--seconds', 10), rounds: numberOption(argv, '--rounds', 3), connections: numberOption(argv, '--connections', 50) };
 }
 
 function start(metrics: boolean): Promise<Nginx> {

@@ -21,6 +21,7 @@ import { MODULE, ROOT } from '../test/harness/paths';
 import { RedisServer } from '../test/harness/redis';
 import { processCpuNanos } from './proc';
 import { parseWrk, WrkResult } from './wrk';
+import { numberOption } from './options';
 
 interface Case {
     id: string;
@@ -51,15 +52,11 @@ interface Options {
 }
 
 function parseOptions(argv: string[]): Options {
-    const value = (name: string, fallback: number) => {
-        const i = argv.indexOf(name);
-        return i >= 0 ? Number(argv[i + 1]) : fallback;
-    };
     return {
-        seconds: value('--seconds', 10),
-        warmup: value('--warmup', 2),
-        connections: value('--connections', 50),
-        keys: value('--keys', 10000),
+        seconds: numberOption(argv, '--seconds', 10),
+        warmup: numberOption(argv, '--warmup', 2),
+        connections: numberOption(argv, '--connections', 50),
+        keys: numberOption(argv, '--keys', 10000),
     };
 }
 

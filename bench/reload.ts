@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { request } from '../test/harness/http';
 import { configuration, Nginx, sleep } from '../test/harness/nginx';
 import { ROOT } from '../test/harness/paths';
+import { numberOption } from './options';
 
 export interface Target {
     name: string;
@@ -157,16 +158,12 @@ interface Options {
 }
 
 function parseOptions(argv: string[]): Options {
-    const value = (name: string, fallback: number) => {
-        const i = argv.indexOf(name);
-        return i >= 0 ? Number(argv[i + 1]) : fallback;
-    };
     return {
-        seconds: value('--seconds', 20),
-        reloads: value('--reloads', 20),
-        connections: value('--connections', 50),
-        workers: value('--workers', 1),
-        baselineSeconds: value('--baseline-seconds', 5),
+        seconds: numberOption(argv, '--seconds', 20),
+        reloads: numberOption(argv, '--reloads', 20),
+        connections: numberOption(argv, '--connections', 50),
+        workers: numberOption(argv, '--workers', 1),
+        baselineSeconds: numberOption(argv, '--baseline-seconds', 5),
         together: argv.includes('--together'),
         lua: !argv.includes('--no-lua'),
     };

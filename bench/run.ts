@@ -30,6 +30,7 @@ import { measureStartup, StartupResult } from './startup';
 import { measureStream, StreamResults } from './stream';
 import { streamMarkdown } from './stream-report';
 import { runWrk, WrkRequest } from './wrk';
+import { numberOption, stringOption } from './options';
 
 interface Options {
     quick: boolean;
@@ -54,11 +55,7 @@ interface Options {
 
 function parseOptions(argv: string[]): Options {
     const quick = argv.includes('--quick');
-    const value = (name: string, fallback: number) => {
-        const i = argv.indexOf(name);
-        return i >= 0 ? Number(argv[i + 1]) : fallback;
-    };
-    const only = argv.includes('--groups') ? argv[argv.indexOf('--groups') + 1].split(',') : undefined;
+    const only = stringOption(argv, '--groups')?.split(',');
     const selected = only ? groups.filter((group) => only.includes(group.id)) : groups;
     if (only && selected.length !== only.length) throw new Error(`--groups takes ${groups.map((g) => g.id).join(',')}`);
     return {
@@ -67,12 +64,12 @@ function parseOptions(argv: string[]): Options {
         casesOnly: argv.includes('--cases-only'),
         bridgeOnly: argv.includes('--bridge-only'),
         streamOnly: argv.includes('--stream-only'),
-        rounds: value('--rounds', 3),
-        seconds: value('--seconds', quick ? 1 : 10),
+        rounds: numberOption(argv, '--rounds', 3),
+        seconds: numberOption(argv, '--seconds', quick ? 1 : 10),
         warmupSeconds: quick ? 1 : 2,
-        connections: value('--connections', 50),
-        transferSeconds: value('--transfer-seconds', quick ? 0.5 : 3),
-        pending: value('--pending', 10000),
+        connections: numberOption(argv, '--connections', 50),
+        transferSeconds: numberOption(argv, '--transfer-seconds', quick ? 0.5 : 3),
+        pending: numberOption(argv, '--pending', 10000),
         starts: quick ? 3 : 7,
         updateReadme: argv.includes('--update-readme'),
     };

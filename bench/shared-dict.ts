@@ -23,6 +23,7 @@ import { Nginx, workerUser } from '../test/harness/nginx';
 import { MODULE, ROOT } from '../test/harness/paths';
 import { processCpuNanos } from './proc';
 import { median } from './report';
+import { numberOption } from './options';
 
 const handlers = join(ROOT, 'bench', 'handlers');
 const NJS_MODULE = '/usr/lib/nginx/modules/ngx_http_js_module.so';
@@ -50,11 +51,7 @@ interface Options {
 }
 
 function parseOptions(argv: string[]): Options {
-    const value = (name: string, fallback: number) => {
-        const i = argv.indexOf(name);
-        return i >= 0 ? Number(argv[i + 1]) : fallback;
-    };
-    return { ops: value('--ops', 100000), requests: value('--requests', 5), rounds: value('--rounds', 7) };
+    return { ops: numberOption(argv, '--ops', 100000), requests: numberOption(argv, '--requests', 5), rounds: numberOption(argv, '--rounds', 7) };
 }
 
 function njsDicts(): string {
