@@ -17,7 +17,7 @@
  */
 import { Nginx, NginxOptions } from './nginx';
 
-export { CheckResult, configuration, freePort, LOG_LEVEL, Nginx, NginxOptions, sleep, workerUser } from './nginx';
+export { canConnect, CheckResult, configuration, freePort, LOG_LEVEL, Nginx, NginxOptions, sleep, workerUser } from './nginx';
 export { rawRequest, Reply, request, RequestOptions } from './http';
 export { findModules, findNginx, Modules, SetupError } from '../tooling/locate';
 

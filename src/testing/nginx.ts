@@ -84,7 +84,8 @@ export function sleep(ms: number): Promise<void> {
     return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-function canConnect(port: number): Promise<boolean> {
+/** Whether something accepts TCP connections on 127.0.0.1:port now. */
+export function canConnect(port: number): Promise<boolean> {
     return new Promise((resolve) => {
         const socket = new Socket();
         socket.once('connect', () => {

@@ -11,29 +11,16 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { Socket } from 'node:net';
 import { join } from 'node:path';
 
 import { request } from '../harness/http';
-import { Nginx, NGINX, sleep } from '../harness/nginx';
+import { canConnect, Nginx, NGINX, sleep } from '../harness/nginx';
 import { ROOT } from '../harness/paths';
 import { fuzzConf } from './conf';
 import type { CliOptions } from './fuzz';
 import { errorLogSummary, report, runFuzz } from './run';
 
 export const SUPPRESSIONS = join(ROOT, 'test', 'fuzz', 'valgrind.supp');
-
-function canConnect(port: number): Promise<boolean> {
-    return new Promise((resolve) => {
-        const socket = new Socket();
-        socket.once('connect', () => {
-            socket.destroy();
-            resolve(true);
-        });
-        socket.once('error', () => resolve(false));
-        socket.connect(port, '127.0.0.1');
-    });
-}
 
 export interface MemcheckError {
     /** "Invalid read of size 8", "Conditional jump ... uninitialised value(s)", "N bytes ... definitely lost" */

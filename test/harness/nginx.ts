@@ -7,7 +7,7 @@ import { findNginx, workerUser as kitWorkerUser } from 'ngx-node/testing';
 
 import { ROOT } from './paths';
 
-export { CheckResult, configuration, freePort, LOG_LEVEL, Nginx, NginxOptions, sleep } from 'ngx-node/testing';
+export { canConnect, CheckResult, configuration, freePort, LOG_LEVEL, Nginx, NginxOptions, sleep } from 'ngx-node/testing';
 
 /** the nginx binary the suite runs */
 export const NGINX = findNginx();
