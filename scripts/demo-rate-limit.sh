@@ -17,17 +17,7 @@ redis-server --port 6390 --bind 127.0.0.1 --save '' --appendonly no --dir build/
 redis_pid=$!
 trap 'kill "$redis_pid" 2>/dev/null || true' EXIT
 
-# nginx's workers run as "nobody": they must be able to read the repository
-globals='daemon off;'
-dir=$PWD
-while [ "$dir" != / ]; do
-    if [ -z "$(find "$dir" -maxdepth 0 -perm -o+x)" ]; then
-        echo "demo: $dir is closed to other users; the workers run as root" >&2
-        globals="$globals user root;"
-        break
-    fi
-    dir=$(dirname "$dir")
-done
+globals=$(bash scripts/demo-globals.sh)
 
 nginx -q -p "$PWD/" -c examples/rate-limit/nginx.conf -g "$globals" -t
 cat >&2 <<EOM

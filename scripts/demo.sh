@@ -8,17 +8,7 @@ bash scripts/setup.sh
 bash scripts/build.sh
 mkdir -p build/demo
 
-# nginx's workers run as "nobody": they must be able to read the repository
-globals='daemon off;'
-dir=$PWD
-while [ "$dir" != / ]; do
-    if [ -z "$(find "$dir" -maxdepth 0 -perm -o+x)" ]; then
-        echo "demo: $dir is closed to other users; the workers run as root" >&2
-        globals="$globals user root;"
-        break
-    fi
-    dir=$(dirname "$dir")
-done
+globals=$(bash scripts/demo-globals.sh)
 
 nginx -q -p "$PWD/" -c examples/nginx.conf -g "$globals" -t
 cat >&2 <<EOM
