@@ -40,6 +40,9 @@ class ExecutionGuard {
   // caller further out sees the stopped call fail, as if it had thrown.
   bool Exit();
 
+  // No call into JavaScript is in progress: an entry now is the outermost one.
+  bool Idle() const { return depth_ == 0; }
+
   // Whether a stop of the current call is under way (the call has not returned yet).
   bool Stopping() const { return stop_.load(std::memory_order_acquire) != Cause::kNone; }
 

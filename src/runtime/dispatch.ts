@@ -1,7 +1,8 @@
 /**
- * Calling handlers for nginx. The bridge calls dispatch(kind, handler, handle, arg, flags)
- * inside a callback scope, so promise reactions of a handler that settles at once run
- * before nginx looks at the request again, and such a request goes on without suspending.
+ * Calling handlers for nginx. The bridge calls dispatch(kind, handler, handle, arg, flags,
+ * outermost); the outermost call runs the work it queued before it returns (queued-work.ts),
+ * so promise reactions of a handler that settles at once run before nginx looks at the request
+ * again, and such a request goes on without suspending.
  */
 import { Dispatch, Kind } from './abi';
 import type { AsyncScope } from './async-scope';
@@ -12,6 +13,7 @@ import { logWorker, LogLevel } from './log';
 import type { LuaCalls } from './lua-calls';
 import type { WorkerMetrics } from './metrics';
 import { dispatchPeriodic } from './periodic';
+import { runQueuedWork } from './queued-work';
 import type { StreamSessions } from './stream/dispatch';
 
 export function createDispatcher(slots: HandlerSlot[], lua: LuaCalls, stream: StreamSessions, metrics: WorkerMetrics,
@@ -72,11 +74,13 @@ export function createDispatcher(slots: HandlerSlot[], lua: LuaCalls, stream: St
         }
     }
 
-    return function dispatch(kind: number, index: number, handle: number, arg: unknown, flags: number): unknown {
+    return function dispatch(kind: number, index: number, handle: number, arg: unknown, flags: number,
+        outermost: boolean): unknown {
         try {
             return dispatchKind(kind, index, handle, arg, flags);
         } finally {
             scope.leave();
+            if (outermost) runQueuedWork();
         }
     };
 }

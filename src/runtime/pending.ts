@@ -2,6 +2,8 @@
  * Promises that nginx settles: an op that completes later (reading a request body ...) gets a
  * token; nginx calls the bridge's resume(token, ...) when the work is done.
  */
+import { runQueuedWork } from './queued-work';
+
 interface Waiter {
     resolve(value: unknown): void;
     reject(error: Error): void;
@@ -26,13 +28,18 @@ export function awaitHost(start: (token: number) => void): Promise<unknown> {
     return settled;
 }
 
-export function resume(token: number, failed: boolean, value: unknown): void {
-    const waiter = waiters.get(token);
-    if (waiter === undefined) return;
-    waiters.delete(token);
-    if (failed) {
-        waiter.reject(new Error(String(value)));
-    } else {
-        waiter.resolve(value);
+/** nginx settled a token's work; `outermost`: see queued-work.ts. */
+export function resume(token: number, failed: boolean, value: unknown, outermost: boolean): void {
+    try {
+        const waiter = waiters.get(token);
+        if (waiter === undefined) return;
+        waiters.delete(token);
+        if (failed) {
+            waiter.reject(new Error(String(value)));
+        } else {
+            waiter.resolve(value);
+        }
+    } finally {
+        if (outermost) runQueuedWork();
     }
 }
