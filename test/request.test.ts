@@ -97,6 +97,18 @@ describe('the r object', () => {
         assert.equal(info.headersIn['User-Agent'], 'test-agent/1.0');
     });
 
+    it('reads UTF-8 from nginx as the characters it encodes, wherever they fall in the string', async () => {
+        // the bridge takes ASCII as it is and decodes the rest: a character before, at and after
+        // each 8-byte word of its check, and plain ASCII of the same lengths
+        for (const name of ['é', 'abcdefé', 'abcdefgé', 'abcdefghijklmnoé', 'abcdefghijklmnop', 'x€y日本', 'ascii']) {
+            const reply = await request(nginx.url(`/info/${encodeURIComponent(name)}?v=${encodeURIComponent(name)}`));
+            assert.equal(reply.status, 200, name);
+            const info = JSON.parse(reply.text);
+            assert.equal(info.uri, `/info/${name}`);
+            assert.equal(info.args.v, name);
+        }
+    });
+
     it('reports HTTP/1.0', async () => {
         const raw = await rawRequest(nginx.port, 'GET /info HTTP/1.0\r\nHost: old\r\n\r\n');
         assert.match(raw, /^HTTP\/1\.1 200/);

@@ -27,23 +27,30 @@ export class HandlerSlot {
 
     /**
      * Calls the handler with its `this` (the default export or the object it is a method
-     * of), and what it serves (`r`, `s`, a periodic run's object) first, under the ngx.fetch
+     * of), and what it serves (`r`, `s`, a periodic run's object) first, then a filter's data
+     * and flags, under the ngx.fetch
      * settings of that one's block. With metrics, it counts the call; its latency lasts until
      * it returns, or until the promise it returned settles, and an exception or a rejection
      * counts as an error.
      */
-    call(subject: FetchScoped, ...args: unknown[]): unknown {
+    call(subject: FetchScoped, data?: unknown, flags?: unknown): unknown {
         // (no closure per call where every block has the same settings: the usual case)
-        return fetchScopesDiffer() ? inFetchScope(subject, () => this.measured(subject, args)) : this.measured(subject, args);
+        return fetchScopesDiffer() ? inFetchScope(subject, () => this.measured(subject, data, flags)) :
+            this.measured(subject, data, flags);
     }
 
-    private measured(subject: FetchScoped, args: unknown[]): unknown {
+    /** A filter's handler gets (subject, data, flags), every other one (subject) only. */
+    private invoke(subject: FetchScoped, data: unknown, flags: unknown): unknown {
+        return flags === undefined ? this.fn!.call(this.holder, subject) : this.fn!.call(this.holder, subject, data, flags);
+    }
+
+    private measured(subject: FetchScoped, data: unknown, flags: unknown): unknown {
         const stats = this.stats;
-        if (stats === undefined) return this.fn!.call(this.holder, subject, ...args);
+        if (stats === undefined) return this.invoke(subject, data, flags);
         const began = stats.begin();
         let result: unknown;
         try {
-            result = this.fn!.call(this.holder, subject, ...args);
+            result = this.invoke(subject, data, flags);
         } catch (error) {
             stats.end(began, true);
             throw error;
