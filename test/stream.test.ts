@@ -14,7 +14,7 @@ import { echoServer, tcpExchange, TcpServer, tcpServer, udpExchange, UdpServer, 
 const servers = [
     'allow', 'deny', 'allowLater', 'throws', 'undecided', 'status503', 'preread', 'prereadBytes',
     'prereadSend', 'prereadVariable', 'asyncSet', 'state', 'filter', 'filterBytes', 'filterAsync',
-    'filterBoth', 'filterThrows', 'timeout', 'bufferFull', 'udp',
+    'filterBoth', 'filterThrows', 'timeout', 'bufferFull', 'udp', 'filterText', 'filterChunks', 'filterTwice',
 ] as const;
 type ServerName = (typeof servers)[number];
 
@@ -61,6 +61,9 @@ describe('stream', () => {
     server { ${listen('state')} node_access s.remember; return "$recalled\\n"; }
     server { ${listen('filter')} node_filter s.brackets; proxy_pass ${upstream}; }
     server { ${listen('filterBytes')} node_filter s.flipBytes; proxy_pass ${upstream}; }
+    server { ${listen('filterText')} node_filter s.passText; proxy_pass ${upstream}; }
+    server { ${listen('filterChunks')} node_filter s.markChunks; proxy_pass ${upstream}; }
+    server { ${listen('filterTwice')} node_filter s.sendsTwice; proxy_pass ${upstream}; }
     server { ${listen('filterAsync')} node_filter s.asyncDownload; proxy_pass ${upstream}; }
     server { ${listen('filterBoth')} node_filter s.sendsBothWays; proxy_pass ${upstream}; }
     server { ${listen('filterThrows')} node_filter s.throwingFilter; proxy_pass ${upstream}; }
@@ -168,6 +171,12 @@ describe('stream', () => {
             assert.deepEqual(await logged('prereadVariable'), ['200 ok variable']);
         });
 
+        it('gives a character cut between segments whole', async () => {
+            const line = Buffer.from('ok h\u00e9llo\n');
+            const reply = await tcpExchange(port('prereadVariable'), [line.subarray(0, 5), line.subarray(5)], { gapMs: 50 });
+            assert.equal(reply.text, 'line=ok h\u00e9llo\n');
+        });
+
         it('closes with 400 when the preread buffer fills before a decision', async () => {
             await tcpExchange(port('bufferFull'), ['x'.repeat(100)]);
             assert.deepEqual(await logged('bufferFull'), ['400 -']);
@@ -190,6 +199,29 @@ describe('stream', () => {
         it('rewrites text both ways', async () => {
             const reply = await tcpExchange(port('filter'), ['hello'], { endAfterMs: 300 });
             assert.equal(reply.text, '[HELLO]');
+        });
+
+        it('passes text sent on unchanged as it came, ASCII or not, whole or cut', async () => {
+            const ascii = 'abcdefghijklmnopqrstuvwxyz0123456789\n'.repeat(8000);
+            const text = Buffer.from('h\u00e9llo \u20ac \u{1f600}\n');
+            const parts = [ascii, text.subarray(0, 2), text.subarray(2, 9), text.subarray(9, 14), text.subarray(14), 'end\n', ascii + ascii];
+            const reply = await tcpExchange(port('filterText'), parts, { gapMs: 30, endAfterMs: 300 });
+            assert.deepEqual(reply.data, Buffer.concat(parts.map((part) => Buffer.from(part))));
+        });
+
+        it('gives a character cut between chunks whole, with the chunk that completes it', async () => {
+            const smiley = Buffer.from('\u{1f600}');
+            const parts = [
+                Buffer.concat([Buffer.from('a'), smiley.subarray(0, 1)]), smiley.subarray(1, 3),
+                Buffer.concat([smiley.subarray(3), Buffer.from('b')]), 'c', Buffer.from('d\u00e9e'),
+            ];
+            const reply = await tcpExchange(port('filterChunks'), parts, { gapMs: 50, endAfterMs: 300 });
+            assert.equal(reply.text, '<a><><\u{1f600}b><c><d\u00e9e>');
+        });
+
+        it('sends a chunk\'s string twice when a callback sends it twice', async () => {
+            const reply = await tcpExchange(port('filterTwice'), ['ab', 'cd'], { gapMs: 50, endAfterMs: 300 });
+            assert.equal(reply.text, 'ababcdcd');
         });
 
         it('rewrites bytes', async () => {

@@ -90,6 +90,7 @@ typedef struct {
     ngx_chain_t            *collected;   /* s.send() during a chunk's call */
     ngx_chain_t           **collected_last;
     ngx_chain_t            *free;        /* our buffers, sent and reusable */
+    ngx_uint_t              kept;        /* those of them that kept their memory */
     ngx_chain_t            *busy;        /* our buffers, being sent */
     ngx_int_t               chunk_direction;  /* of the chunk being called, or -1 */
     ngx_int_t               chunk_settled;    /* its async callback settled in the

@@ -61,18 +61,41 @@ ngx_stream_node_filter_failed(ngx_stream_node_ctx_t *ctx)
 }
 
 
-/* our buffers that went out are reused; their memory is freed */
+/*
+ * s.send() copies data to the same offset modulo this in our buffer: with glibc's memcpy (rep
+ * movsb), copying a large block to 1-63 bytes past its source modulo 4096 runs some 20 times
+ * slower on AMD's Zen cores (measured here: 35 us instead of 1.5-2.5 us for 64 KB)
+ */
+#define NGX_STREAM_NODE_COPY_ALIGN  64
+
+/* how many of a session's sent buffers keep their memory for its next s.send() */
+#define NGX_STREAM_NODE_KEPT  4
+
+
+/*
+ * our buffers that went out are reused; a few keep their memory for the next s.send() (a
+ * fresh allocation per chunk costs the page faults of memory the allocator had given back)
+ */
 static void
 ngx_stream_node_filter_reap(ngx_stream_node_ctx_t *ctx)
 {
+    ngx_buf_t    *b;
     ngx_chain_t  *cl;
 
     while (ctx->busy && ngx_buf_size(ctx->busy->buf) == 0) {
         cl = ctx->busy;
         ctx->busy = cl->next;
+        b = cl->buf;
 
-        if (cl->buf->start) {
-            ngx_free(cl->buf->start);
+        if (b->start) {
+            if (ctx->kept < NGX_STREAM_NODE_KEPT) {
+                ctx->kept++;
+
+            } else {
+                ngx_free(b->start);
+                b->start = NULL;
+                b->end = NULL;
+            }
         }
 
         cl->next = ctx->free;
@@ -332,6 +355,8 @@ void
 ngx_stream_node_send(ngx_stream_session_t *s, ngx_stream_node_ctx_t *ctx,
     const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
 {
+    size_t        size;
+    u_char       *start, *end;
     ngx_buf_t    *b;
     ngx_str_t     data;
     ngx_int_t     direction;
@@ -387,7 +412,13 @@ ngx_stream_node_send(ngx_stream_session_t *s, ngx_stream_node_ctx_t *ctx,
         cl = ctx->free;
         ctx->free = cl->next;
         b = cl->buf;
+        start = b->start;
+        end = b->end;
         ngx_memzero(b, sizeof(ngx_buf_t));
+
+        if (start) {
+            ctx->kept--;
+        }
 
     } else {
         cl = ngx_alloc_chain_link(s->connection->pool);
@@ -399,22 +430,39 @@ ngx_stream_node_send(ngx_stream_session_t *s, ngx_stream_node_ctx_t *ctx,
         }
 
         cl->buf = b;
+        start = NULL;
+        end = NULL;
     }
 
     cl->next = NULL;
 
-    if (data.len) {
-        b->start = ngx_alloc(data.len, s->connection->log);
-        if (b->start == NULL) {
+    size = data.len ? data.len + NGX_STREAM_NODE_COPY_ALIGN - 1 : 0;
+
+    if (start && (size_t) (end - start) < size) {
+        ngx_free(start);
+        start = NULL;
+    }
+
+    if (size && start == NULL) {
+        start = ngx_alloc(size, s->connection->log);
+        if (start == NULL) {
             cl->next = ctx->free;
             ctx->free = cl;
             ngx_node_result_fail(res, "out of memory");
             return;
         }
 
-        b->pos = b->start;
-        b->last = ngx_cpymem(b->start, data.data, data.len);
-        b->end = b->last;
+        end = start + size;
+    }
+
+    /* (memory kept through an empty send, which is a special buffer) */
+    b->start = start;
+    b->end = end;
+
+    if (data.len) {
+        b->pos = start + (((uintptr_t) data.data - (uintptr_t) start)
+                          & (NGX_STREAM_NODE_COPY_ALIGN - 1));
+        b->last = ngx_cpymem(b->pos, data.data, data.len);
         b->temporary = 1;
     }
 
@@ -550,6 +598,13 @@ ngx_stream_node_filter_cleanup(ngx_stream_node_ctx_t *ctx)
         }
     }
 
+    for (cl = ctx->free; cl; cl = cl->next) {
+        if (cl->buf->start) {
+            ngx_free(cl->buf->start);
+            cl->buf->start = NULL;
+        }
+    }
+
     for (cl = ctx->collected; cl; cl = cl->next) {
         if (cl->buf->tag == (ngx_buf_tag_t) &ngx_stream_node_module
             && cl->buf->start)
@@ -560,5 +615,7 @@ ngx_stream_node_filter_cleanup(ngx_stream_node_ctx_t *ctx)
     }
 
     ctx->busy = NULL;
+    ctx->free = NULL;
+    ctx->kept = 0;
     ctx->collected = NULL;
 }

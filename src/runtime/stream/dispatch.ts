@@ -68,7 +68,7 @@ export class StreamSessions {
         const upload = s.listeners[0];
         if (upload !== undefined) {
             try {
-                inFetchScope(s, () => upload.callback(StreamSession.data(upload, dataOf(arg), false),
+                inFetchScope(s, () => upload.callback(StreamSession.dataSoFar(upload, dataOf(arg)),
                     { last: false, from_upstream: false }));
             } catch (error) {
                 reportFailure(s, `${slot.subject}: its "${upload.name}" callback`, error);

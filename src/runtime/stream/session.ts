@@ -3,8 +3,6 @@
  * of its handlers (access, preread, node_set, filter), so per-session state may live on it
  * (or in a WeakMap keyed by it). Names and semantics are njs's.
  */
-import { StringDecoder } from 'node:string_decoder';
-
 import type {
     NginxRawVariables, NginxStreamCallbackFlags, NginxStreamEventCallback, NginxStreamSendOptions,
     NginxStreamSession, NginxVariables,
@@ -13,6 +11,7 @@ import { native, STREAM_OP } from '../binding';
 import { FETCH_SETTINGS, FetchScoped } from '../fetch/scope';
 import { LogLevel, scriptLine, toLogMessage } from '../log';
 import { rawVariablesView, variablesView } from '../variables';
+import { ChunkText, textSoFar } from './chunk-text';
 
 /** nginx's codes for s.decide: s.allow() and s.done(), s.decline(), s.deny(), a failure */
 const OK = 0;
@@ -42,8 +41,8 @@ interface Listener {
     name: EventName;
     callback: Callback;
     bytes: boolean;
-    /** string events: a character cut between chunks arrives whole */
-    decoder?: StringDecoder;
+    /** string events: the text of the direction's chunks */
+    text?: ChunkText;
 }
 
 function eventOf(name: unknown): { name: EventName; direction: 0 | 1; bytes: boolean } {
@@ -167,7 +166,7 @@ export class StreamSession implements NginxStreamSession, FetchScoped {
             throw new TypeError(`event handler "${this.listeners[direction]!.name}" is already set; call s.off() first`);
         }
         this.listeners[direction] = {
-            name, callback: callback as Callback, bytes, decoder: bytes ? undefined : new StringDecoder('utf8'),
+            name, callback: callback as Callback, bytes, text: bytes ? undefined : new ChunkText(),
         };
     }
 
@@ -177,9 +176,21 @@ export class StreamSession implements NginxStreamSession, FetchScoped {
 
     /** The data of a chunk as its listener takes it: a Buffer, or text. */
     static data(listener: Listener, data: Buffer, last: boolean): string | Buffer {
-        if (listener.bytes) return data;
-        const decoder = listener.decoder!;
-        return last ? decoder.write(data) + decoder.end() : decoder.write(data);
+        return listener.bytes ? data : listener.text!.next(data, last);
+    }
+
+    /** All the data read so far (preread) as its listener takes it. */
+    static dataSoFar(listener: Listener, data: Buffer): string | Buffer {
+        return listener.bytes ? data : textSoFar(data);
+    }
+
+    /** What s.send() sends of data: a chunk's string unchanged as the bytes it came from. */
+    private bytesOf(data: unknown): string | Uint8Array {
+        if (typeof data === 'string') {
+            const bytes = this.listeners[0]?.text?.bytesOf(data) ?? this.listeners[1]?.text?.bytesOf(data);
+            if (bytes !== undefined) return bytes;
+        }
+        return toBytes(data);
     }
 
     private sendTo(direction: number, data: unknown, options: NginxStreamSendOptions | undefined): void {
@@ -189,7 +200,7 @@ export class StreamSession implements NginxStreamSession, FetchScoped {
         const chunk = this.chunk;
         const last = options?.last ?? chunk?.last ?? false;
         const flush = options?.flush ?? chunk !== undefined;
-        native(this.handle, STREAM_OP.send, toBytes(data), Boolean(last), Boolean(flush), direction);
+        native(this.handle, STREAM_OP.send, this.bytesOf(data), Boolean(last), Boolean(flush), direction);
     }
 
     /**
