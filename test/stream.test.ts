@@ -15,6 +15,7 @@ const servers = [
     'allow', 'deny', 'allowLater', 'throws', 'undecided', 'status503', 'preread', 'prereadBytes',
     'prereadSend', 'prereadVariable', 'asyncSet', 'state', 'filter', 'filterBytes', 'filterAsync',
     'filterBoth', 'filterThrows', 'timeout', 'bufferFull', 'udp', 'filterText', 'filterChunks', 'filterTwice',
+    'filterOrder', 'filterEmpty',
 ] as const;
 type ServerName = (typeof servers)[number];
 
@@ -67,6 +68,8 @@ describe('stream', () => {
     server { ${listen('filterAsync')} node_filter s.asyncDownload; proxy_pass ${upstream}; }
     server { ${listen('filterBoth')} node_filter s.sendsBothWays; proxy_pass ${upstream}; }
     server { ${listen('filterThrows')} node_filter s.throwingFilter; proxy_pass ${upstream}; }
+    server { ${listen('filterOrder')} node_filter s.namesItsDirection; proxy_pass ${upstream}; }
+    server { ${listen('filterEmpty')} node_filter s.emptySends; proxy_pass ${upstream}; }
     server { ${listen('timeout')} node_timeout 300ms; node_access s.neverDecides; proxy_pass ${upstream}; }
     server { ${listen('bufferFull')} preread_buffer_size 64; node_preread s.neverEnough; proxy_pass ${upstream}; }
     server {
@@ -240,6 +243,17 @@ describe('stream', () => {
         it('sends to either side at once', async () => {
             const reply = await tcpExchange(port('filterBoth'), ['12345'], { endAfterMs: 300 });
             assert.equal(reply.text, 'ack 5\n12345');
+        });
+
+        it('keeps the order of sends in a callback, whether they name its direction or not', async () => {
+            const reply = await tcpExchange(port('filterOrder'), ['x'], { endAfterMs: 300 });
+            assert.equal(reply.text, 'abcx\n');
+        });
+
+        it('takes empty sends that are neither last nor flush, in the call and after an await', async () => {
+            const reply = await tcpExchange(port('filterEmpty'), ['hello'], { endAfterMs: 400 });
+            assert.equal(reply.text, 'hello');
+            assert.deepEqual(nginx.troubles(), []);
         });
 
         it('ends the session with 500 when a callback throws', async () => {

@@ -360,7 +360,7 @@ ngx_stream_node_send(ngx_stream_session_t *s, ngx_stream_node_ctx_t *ctx,
     ngx_buf_t    *b;
     ngx_str_t     data;
     ngx_int_t     direction;
-    ngx_uint_t    collect;
+    ngx_uint_t    collect, last, flush;
     ngx_chain_t  *cl;
 
     if (!ctx->filtering || ctx->failed) {
@@ -380,14 +380,17 @@ ngx_stream_node_send(ngx_stream_session_t *s, ngx_stream_node_ctx_t *ctx,
 
     collect = 0;
 
-    if (direction < 0) {
-        if (ctx->chunk_direction >= 0) {
-            /* in the chunk's own call: its output, in the chunk's place */
-            direction = ctx->chunk_direction;
-            collect = 1;
+    if (ctx->chunk_direction >= 0
+        && (direction < 0 || direction == ctx->chunk_direction))
+    {
+        /* in the chunk's own call, to its direction (named or not): its output,
+         * in the chunk's place, in the order it was sent */
+        direction = ctx->chunk_direction;
+        collect = 1;
 
-        } else if ((ctx->directions[0].pending == NULL)
-                   != (ctx->directions[1].pending == NULL))
+    } else if (direction < 0) {
+        if ((ctx->directions[0].pending == NULL)
+            != (ctx->directions[1].pending == NULL))
         {
             direction = ctx->directions[1].pending != NULL;
 
@@ -405,6 +408,14 @@ ngx_stream_node_send(ngx_stream_session_t *s, ngx_stream_node_ctx_t *ctx,
     if (ngx_stream_node_destination(s, direction) == NULL) {
         ngx_node_result_fail(res, "s.send(): no upstream connection to send "
                                   "to");
+        return;
+    }
+
+    last = nargs > 1 && args[1].type == NGX_NODE_BOOLEAN && args[1].number;
+    flush = nargs > 2 && args[2].type == NGX_NODE_BOOLEAN && args[2].number;
+
+    if (data.len == 0 && !last && !flush) {
+        /* nothing to send, nothing to mark: an empty buffer nginx would refuse */
         return;
     }
 
@@ -466,8 +477,8 @@ ngx_stream_node_send(ngx_stream_session_t *s, ngx_stream_node_ctx_t *ctx,
         b->temporary = 1;
     }
 
-    b->last_buf = nargs > 1 && args[1].type == NGX_NODE_BOOLEAN && args[1].number;
-    b->flush = nargs > 2 && args[2].type == NGX_NODE_BOOLEAN && args[2].number;
+    b->last_buf = last;
+    b->flush = flush;
     b->tag = (ngx_buf_tag_t) &ngx_stream_node_module;
 
     if (collect) {
