@@ -116,6 +116,16 @@ bool Arguments::Convert(const FunctionCallbackInfo<Value>& info, int first) {
   return true;
 }
 
+Utf8Text::Utf8Text(Isolate* isolate, Local<String> text) {
+  size_t reserved = text->IsOneByte() ? text->Length() : text->Utf8Length(isolate);
+  char* dest = inline_;
+  if (reserved > sizeof(inline_)) {
+    heap_.resize(reserved);
+    dest = heap_.data();
+  }
+  value_ = WriteText(isolate, text, dest, reserved, [this] { return &spill_; });
+}
+
 bool ToHostValue(Isolate* isolate, Local<Value> value, ngx_node_value_t* out,
                  std::string* storage) {
   size_t text_len;
@@ -173,13 +183,16 @@ void Result::Set(ngx_node_result_t* res, const ngx_node_value_t* v) {
   self->info_.GetReturnValue().Set(FromHostValue(self->info_.GetIsolate(), *v));
 }
 
+void Result::ReturnArray() {
+  if (!array_.IsEmpty()) return;
+  array_ = Array::New(info_.GetIsolate());
+  info_.GetReturnValue().Set(array_);
+}
+
 void Result::Push(ngx_node_result_t* res, const ngx_node_value_t* v) {
   Result* self = static_cast<Result*>(res->bridge_data);
   Isolate* isolate = self->info_.GetIsolate();
-  if (self->array_.IsEmpty()) {
-    self->array_ = Array::New(isolate);
-    self->info_.GetReturnValue().Set(self->array_);
-  }
+  self->ReturnArray();
   self->array_->Set(isolate->GetCurrentContext(), self->length_++, FromHostValue(isolate, *v))
       .Check();
 }

@@ -40,6 +40,7 @@ typedef struct {
     u_char                   *value;
     uint32_t                  value_len;
     uint16_t                  key_len;
+    u_char                    ascii;     /* a string value is all ASCII */
     u_char                    key[1];
 } ngx_node_dict_node_t;
 
@@ -63,9 +64,8 @@ typedef struct {
  * adds to the core configuration */
 char *ngx_node_conf_shared_dict_zone(ngx_conf_t *cf);
 
-/* the worker op (zone, op, key, ...): NGX_NODE_DICT_OPS of ngx_node_abi.h */
-void ngx_node_dict_op(ngx_array_t *dicts, const ngx_node_value_t *args,
-    unsigned nargs, ngx_node_result_t *res);
+/* in workers: the entry points ngx.shared's functions call (ngx_node_abi.h), on these dicts */
+const ngx_node_dict_host_t *ngx_node_dict_host(ngx_array_t *dicts);
 
 /* in workers: the state files are written by then */
 void ngx_node_dict_exit_process(ngx_array_t *dicts);

@@ -1,0 +1,223 @@
+#include "dict.h"
+
+#include <memory>
+#include <new>
+#include <optional>
+
+#include "values.h"
+
+namespace ngx_node {
+namespace {
+
+using v8::FunctionCallbackInfo;
+using v8::FunctionTemplate;
+using v8::Isolate;
+using v8::Local;
+using v8::NewStringType;
+using v8::Number;
+using v8::String;
+using v8::Value;
+
+const ngx_node_dict_host_t* host = nullptr;
+
+// Where the host copies a string value it read: it grows, and stays, as the largest value.
+std::unique_ptr<char[]> room;
+size_t room_size = 0;
+bool room_failed = false;
+
+char* Room(size_t len) {
+  if (len > room_size) {
+    size_t size = len < 256 ? 256 : len;
+    room.reset(new (std::nothrow) char[size]);
+    room_size = room ? size : 0;
+    room_failed = !room;
+  }
+  return room.get();
+}
+
+// The host refused (NGX_NODE_DICT_BAD): the runtime checks what users give before, so this
+// is a runtime's bug, or memory.
+void Refused(Isolate* isolate) {
+  if (room_failed) {
+    room_failed = false;
+    isolate->ThrowException(v8::Exception::RangeError(String::NewFromUtf8Literal(
+        isolate, "ngx-node: shared dict: no memory for the value read")));
+    return;
+  }
+  isolate->ThrowException(v8::Exception::TypeError(String::NewFromUtf8Literal(
+      isolate, "ngx-node: shared dict: no such zone, a key of over 65535 bytes, or a value "
+               "not of the dict's type")));
+}
+
+unsigned Zone(const FunctionCallbackInfo<Value>& info) {
+  return info[0]->IsUint32() ? info[0].As<v8::Uint32>()->Value() : ~0u;
+}
+
+// info[i] if it is a number, else `otherwise` (the runtime passes undefined for "none")
+double NumberArg(const FunctionCallbackInfo<Value>& info, int i, double otherwise) {
+  Local<Value> value = info[i];
+  return value->IsNumber() ? value.As<Number>()->Value() : otherwise;
+}
+
+// Calls fn(key) with the key (info[1]) as UTF-8; throws if it is not a string.
+template <typename Fn>
+void WithKey(const FunctionCallbackInfo<Value>& info, Fn fn) {
+  Isolate* isolate = info.GetIsolate();
+  if (!info[1]->IsString()) {
+    isolate->ThrowException(v8::Exception::TypeError(
+        String::NewFromUtf8Literal(isolate, "ngx-node: shared dict: a key is a string")));
+    return;
+  }
+  Utf8Text key(isolate, info[1].As<String>());
+  int rc = fn(key);
+  if (rc == NGX_NODE_DICT_BAD) Refused(isolate);
+}
+
+// get(zone, key) / pop(zone, key) -> value | undefined
+template <unsigned kRemove>
+void Get(const FunctionCallbackInfo<Value>& info) {
+  WithKey(info, [&info](const Utf8Text& key) {
+    ngx_node_dict_value_t value{0, nullptr, 0, 0, Room};
+    int rc = host->get(Zone(info), key.data(), key.size(), kRemove, &value);
+    if (rc != NGX_NODE_DICT_YES) return rc;
+    if (value.text == nullptr) {
+      info.GetReturnValue().Set(value.number);
+      return rc;
+    }
+    Isolate* isolate = info.GetIsolate();
+    int len = static_cast<int>(value.len);
+    Local<String> text;
+    bool made = value.ascii
+                    ? String::NewFromOneByte(isolate, reinterpret_cast<uint8_t*>(value.text),
+                                             NewStringType::kNormal, len).ToLocal(&text)
+                    : String::NewFromUtf8(isolate, value.text, NewStringType::kNormal, len)
+                          .ToLocal(&text);
+    if (made) info.GetReturnValue().Set(text);  // else V8 threw (too long a string)
+    return rc;
+  });
+}
+
+// has(zone, key) / delete(zone, key) -> boolean
+template <unsigned kRemove>
+void Has(const FunctionCallbackInfo<Value>& info) {
+  WithKey(info, [&info](const Utf8Text& key) {
+    int rc = host->has(Zone(info), key.data(), key.size(), kRemove);
+    info.GetReturnValue().Set(rc == NGX_NODE_DICT_YES);
+    return rc;
+  });
+}
+
+// ttl(zone, key) -> ms | -1 | undefined
+void Ttl(const FunctionCallbackInfo<Value>& info) {
+  WithKey(info, [&info](const Utf8Text& key) {
+    double ms;
+    int rc = host->ttl(Zone(info), key.data(), key.size(), &ms);
+    if (rc == NGX_NODE_DICT_YES) info.GetReturnValue().Set(ms);
+    return rc;
+  });
+}
+
+// set/add/replace(zone, key, value, timeout) -> true | false | null (full)
+template <unsigned kHow>
+void Store(const FunctionCallbackInfo<Value>& info) {
+  WithKey(info, [&info](const Utf8Text& key) {
+    Local<Value> given = info[2];
+    ngx_node_value_t value{NGX_NODE_UNDEFINED, 0, nullptr, 0};
+    std::optional<Utf8Text> text;
+    if (given->IsString()) {
+      text.emplace(info.GetIsolate(), given.As<String>());
+      value = text->value();
+    } else if (given->IsNumber()) {
+      value = {NGX_NODE_NUMBER, given.As<Number>()->Value(), nullptr, 0};
+    }
+    int rc = host->store(Zone(info), kHow, key.data(), key.size(), &value, NumberArg(info, 3, 0));
+    if (rc == NGX_NODE_DICT_FULL) {
+      info.GetReturnValue().SetNull();
+    } else {
+      info.GetReturnValue().Set(rc == NGX_NODE_DICT_YES);
+    }
+    return rc;
+  });
+}
+
+// incr(zone, key, delta, init, timeout) -> number | null (full)
+void Incr(const FunctionCallbackInfo<Value>& info) {
+  WithKey(info, [&info](const Utf8Text& key) {
+    double result;
+    int rc = host->incr(Zone(info), key.data(), key.size(), NumberArg(info, 2, 0),
+                        NumberArg(info, 3, 0), NumberArg(info, 4, 0), &result);
+    if (rc == NGX_NODE_DICT_YES) {
+      info.GetReturnValue().Set(result);
+    } else if (rc == NGX_NODE_DICT_FULL) {
+      info.GetReturnValue().SetNull();
+    }
+    return rc;
+  });
+}
+
+// keys(zone, max) -> [key ...]; items(zone, max) -> [key, value ...]; max < 0: all
+template <unsigned kItems>
+void List(const FunctionCallbackInfo<Value>& info) {
+  Result result(info);
+  result.ReturnArray();
+  if (host->list(Zone(info), kItems, NumberArg(info, 1, -1), result.abi()) == NGX_NODE_DICT_BAD) {
+    Refused(info.GetIsolate());
+  }
+}
+
+// size(zone), freeSpace(zone) -> number
+template <double (*kHostFn)(unsigned)>
+void Measure(const FunctionCallbackInfo<Value>& info) {
+  double n = kHostFn(Zone(info));
+  if (n < 0) {
+    Refused(info.GetIsolate());
+    return;
+  }
+  info.GetReturnValue().Set(n);
+}
+
+double Size(unsigned zone) { return host->size(zone); }
+double FreeSpace(unsigned zone) { return host->free_space(zone); }
+
+void Clear(const FunctionCallbackInfo<Value>& info) {
+  if (host->clear(Zone(info)) == NGX_NODE_DICT_BAD) Refused(info.GetIsolate());
+}
+
+}  // namespace
+
+Local<v8::Object> MakeDictBinding(Isolate* isolate, Local<v8::Context> context,
+                                  const ngx_node_dict_host_t* dict_host) {
+  host = dict_host;
+  struct Entry {
+    const char* name;
+    v8::FunctionCallback fn;
+  };
+  const Entry entries[] = {
+      {"get", Get<0>},
+      {"pop", Get<1>},
+      {"has", Has<0>},
+      {"delete", Has<1>},
+      {"ttl", Ttl},
+      {"set", Store<NGX_NODE_DICT_SET>},
+      {"add", Store<NGX_NODE_DICT_ADD>},
+      {"replace", Store<NGX_NODE_DICT_REPLACE>},
+      {"incr", Incr},
+      {"keys", List<0>},
+      {"items", List<1>},
+      {"size", Measure<Size>},
+      {"freeSpace", Measure<FreeSpace>},
+      {"clear", Clear},
+  };
+  Local<v8::Object> dict = v8::Object::New(isolate);
+  for (const Entry& entry : entries) {
+    Local<v8::Function> fn =
+        FunctionTemplate::New(isolate, entry.fn, Local<Value>(), Local<v8::Signature>(), 0,
+                              v8::ConstructorBehavior::kThrow)
+            ->GetFunction(context)
+            .ToLocalChecked();
+    dict->Set(context, String::NewFromUtf8(isolate, entry.name).ToLocalChecked(), fn).Check();
+  }
+  return dict;
+}
+
+}  // namespace ngx_node
