@@ -1,8 +1,9 @@
 #include "dict.h"
 
+#include <cmath>
+#include <cstdint>
 #include <memory>
 #include <new>
-#include <optional>
 
 #include "values.h"
 
@@ -53,10 +54,23 @@ unsigned Zone(const FunctionCallbackInfo<Value>& info) {
   return info[0]->IsUint32() ? info[0].As<v8::Uint32>()->Value() : ~0u;
 }
 
-// info[i] if it is a number, else `otherwise` (the runtime passes undefined for "none")
+// info[i] if it is a number, else `otherwise`: the runtime passes undefined for "none", which
+// is told inline, without the out-of-line IsNumber()
 double NumberArg(const FunctionCallbackInfo<Value>& info, int i, double otherwise) {
   Local<Value> value = info[i];
+  if (value->IsUndefined()) return otherwise;
   return value->IsNumber() ? value.As<Number>()->Value() : otherwise;
+}
+
+// Returns a number: an integer that fits one as a small integer, inline; others as a heap
+// number (Set(double) would make each one)
+void ReturnNumber(const FunctionCallbackInfo<Value>& info, double n) {
+  int32_t i = static_cast<int32_t>(n);
+  if (n >= INT32_MIN && n <= INT32_MAX && i == n && (i != 0 || !std::signbit(n))) {
+    info.GetReturnValue().Set(i);
+  } else {
+    info.GetReturnValue().Set(n);
+  }
 }
 
 // Calls fn(key) with the key (info[1]) as UTF-8; throws if it is not a string.
@@ -81,7 +95,7 @@ void Get(const FunctionCallbackInfo<Value>& info) {
     int rc = host->get(Zone(info), key.data(), key.size(), kRemove, &value);
     if (rc != NGX_NODE_DICT_YES) return rc;
     if (value.text == nullptr) {
-      info.GetReturnValue().Set(value.number);
+      ReturnNumber(info, value.number);
       return rc;
     }
     Isolate* isolate = info.GetIsolate();
@@ -112,31 +126,36 @@ void Ttl(const FunctionCallbackInfo<Value>& info) {
   WithKey(info, [&info](const Utf8Text& key) {
     double ms;
     int rc = host->ttl(Zone(info), key.data(), key.size(), &ms);
-    if (rc == NGX_NODE_DICT_YES) info.GetReturnValue().Set(ms);
+    if (rc == NGX_NODE_DICT_YES) ReturnNumber(info, ms);
     return rc;
   });
 }
 
 // set/add/replace(zone, key, value, timeout) -> true | false | null (full)
 template <unsigned kHow>
+int StoreValue(const FunctionCallbackInfo<Value>& info, const Utf8Text& key,
+               const ngx_node_value_t& value, bool ascii) {
+  int rc = host->store(Zone(info), kHow, key.data(), key.size(), &value, ascii,
+                       NumberArg(info, 3, 0));
+  if (rc == NGX_NODE_DICT_FULL) {
+    info.GetReturnValue().SetNull();
+  } else {
+    info.GetReturnValue().Set(rc == NGX_NODE_DICT_YES);
+  }
+  return rc;
+}
+
+template <unsigned kHow>
 void Store(const FunctionCallbackInfo<Value>& info) {
   WithKey(info, [&info](const Utf8Text& key) {
     Local<Value> given = info[2];
-    ngx_node_value_t value{NGX_NODE_UNDEFINED, 0, nullptr, 0};
-    std::optional<Utf8Text> text;
     if (given->IsString()) {
-      text.emplace(info.GetIsolate(), given.As<String>());
-      value = text->value();
-    } else if (given->IsNumber()) {
-      value = {NGX_NODE_NUMBER, given.As<Number>()->Value(), nullptr, 0};
+      Utf8Text text(info.GetIsolate(), given.As<String>());
+      return StoreValue<kHow>(info, key, text.value(), text.ascii());
     }
-    int rc = host->store(Zone(info), kHow, key.data(), key.size(), &value, NumberArg(info, 3, 0));
-    if (rc == NGX_NODE_DICT_FULL) {
-      info.GetReturnValue().SetNull();
-    } else {
-      info.GetReturnValue().Set(rc == NGX_NODE_DICT_YES);
-    }
-    return rc;
+    ngx_node_value_t value{NGX_NODE_UNDEFINED, 0, nullptr, 0};
+    if (given->IsNumber()) value = {NGX_NODE_NUMBER, given.As<Number>()->Value(), nullptr, 0};
+    return StoreValue<kHow>(info, key, value, false);
   });
 }
 
@@ -147,7 +166,7 @@ void Incr(const FunctionCallbackInfo<Value>& info) {
     int rc = host->incr(Zone(info), key.data(), key.size(), NumberArg(info, 2, 0),
                         NumberArg(info, 3, 0), NumberArg(info, 4, 0), &result);
     if (rc == NGX_NODE_DICT_YES) {
-      info.GetReturnValue().Set(result);
+      ReturnNumber(info, result);
     } else if (rc == NGX_NODE_DICT_FULL) {
       info.GetReturnValue().SetNull();
     }
@@ -173,7 +192,7 @@ void Measure(const FunctionCallbackInfo<Value>& info) {
     Refused(info.GetIsolate());
     return;
   }
-  info.GetReturnValue().Set(n);
+  ReturnNumber(info, n);
 }
 
 double Size(unsigned zone) { return host->size(zone); }

@@ -55,6 +55,19 @@ bool Classify(Isolate* isolate, Local<Value> value, ngx_node_value_t* out, size_
   return true;
 }
 
+// whether bytes are all ASCII, eight at a time
+bool Ascii(const uint8_t* bytes, size_t len) {
+  uint64_t bits = 0;
+  size_t i = 0;
+  for (; i + 8 <= len; i += 8) {
+    uint64_t word;
+    std::memcpy(&word, bytes + i, 8);
+    bits |= word;
+  }
+  for (; i < len; i++) bits |= bytes[i];
+  return (bits & 0x8080808080808080ull) == 0;
+}
+
 size_t WriteUtf8(Isolate* isolate, Local<String> text, char* dest, size_t capacity) {
   return text->WriteUtf8(isolate, dest, static_cast<int>(capacity), nullptr,
                          String::NO_NULL_TERMINATION | String::REPLACE_INVALID_UTF8);
@@ -69,9 +82,7 @@ ngx_node_value_t WriteText(Isolate* isolate, Local<String> text, char* dest, siz
   if (text->IsOneByte()) {
     uint8_t* bytes = reinterpret_cast<uint8_t*>(dest);
     text->WriteOneByte(isolate, bytes, 0, static_cast<int>(reserved), String::NO_NULL_TERMINATION);
-    bool ascii = true;
-    for (size_t i = 0; i < reserved && ascii; i++) ascii = bytes[i] < 0x80;
-    if (ascii) return ngx_node_value_t{NGX_NODE_STRING, 0, dest, reserved};
+    if (Ascii(bytes, reserved)) return ngx_node_value_t{NGX_NODE_STRING, 0, dest, reserved};
     std::string* utf8 = spill();
     utf8->resize(text->Utf8Length(isolate));
     dest = utf8->data();
@@ -117,13 +128,16 @@ bool Arguments::Convert(const FunctionCallbackInfo<Value>& info, int first) {
 }
 
 Utf8Text::Utf8Text(Isolate* isolate, Local<String> text) {
-  size_t reserved = text->IsOneByte() ? text->Length() : text->Utf8Length(isolate);
+  bool one_byte = text->IsOneByte();
+  size_t reserved = one_byte ? text->Length() : text->Utf8Length(isolate);
   char* dest = inline_;
   if (reserved > sizeof(inline_)) {
     heap_.resize(reserved);
     dest = heap_.data();
   }
   value_ = WriteText(isolate, text, dest, reserved, [this] { return &spill_; });
+  // a one-byte text is written as it is when it is all ASCII
+  ascii_ = one_byte && value_.data == dest;
 }
 
 bool ToHostValue(Isolate* isolate, Local<Value> value, ngx_node_value_t* out,

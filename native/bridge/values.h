@@ -40,9 +40,12 @@ class Utf8Text {
   const char* data() const { return value_.data; }
   size_t size() const { return value_.len; }
   ngx_node_value_t value() const { return value_; }
+  // false: not all ASCII, or not known to be
+  bool ascii() const { return ascii_; }
 
  private:
   ngx_node_value_t value_;
+  bool ascii_;
   char inline_[256];
   std::string heap_;   // a longer text
   std::string spill_;  // the UTF-8 of a one-byte text past ASCII

@@ -230,7 +230,7 @@ typedef struct {
     double      number;
     char       *text;
     size_t      len;
-    unsigned    ascii;         /* the text is all ASCII */
+    unsigned    ascii;         /* the text is known to be all ASCII */
     char     *(*room)(size_t len);   /* NULL: no memory */
 } ngx_node_dict_value_t;
 
@@ -242,9 +242,10 @@ typedef struct {
     int       (*has)(unsigned zone, const char *key, size_t len, unsigned remove);
     /* ms left, -1 if it does not expire: YES and *ms, or NO */
     int       (*ttl)(unsigned zone, const char *key, size_t len, double *ms);
-    /* NGX_NODE_DICT_SET, ADD or REPLACE; value: a NUMBER or STRING of the dict's type */
+    /* NGX_NODE_DICT_SET, ADD or REPLACE; value: a NUMBER or STRING of the dict's type;
+     * ascii: the string is known to be all ASCII (get() tells it back) */
     int       (*store)(unsigned zone, unsigned how, const char *key, size_t len,
-                       const ngx_node_value_t *value, double timeout);
+                       const ngx_node_value_t *value, unsigned ascii, double timeout);
     /* a number dict's entry plus delta, created as init + delta: YES and *result */
     int       (*incr)(unsigned zone, const char *key, size_t len, double delta,
                       double init, double timeout, double *result);

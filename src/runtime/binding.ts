@@ -34,8 +34,8 @@ export interface NativeDict {
     set(zone: number, key: string, value: string | number, timeout: number | undefined): boolean | null;
     add(zone: number, key: string, value: string | number, timeout: number | undefined): boolean | null;
     replace(zone: number, key: string, value: string | number, timeout: number | undefined): boolean | null;
-    /** the new value; null: the zone is full */
-    incr(zone: number, key: string, delta: number, init: number, timeout: number | undefined): number | null;
+    /** the new value; null: the zone is full; init undefined: 0 */
+    incr(zone: number, key: string, delta: number, init: number | undefined, timeout: number | undefined): number | null;
     /** at most max, all if max < 0 */
     keys(zone: number, max: number): string[];
     /** [key, value, key, value ...] */

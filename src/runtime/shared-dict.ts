@@ -112,7 +112,7 @@ class SharedDict implements NgxSharedDict {
         if (typeof delta !== 'number') throw new TypeError('incr(key, delta): delta must be a number');
         if (init !== undefined && typeof init !== 'number') throw new TypeError('incr(key, delta, init): init must be a number');
         if (this.type !== 'number') throw new TypeError(`shared dict "${this.name}": incr() needs a number dict and a number delta`);
-        return this.written(DICT.incr(this.zone, this.key(key), delta, init ?? 0, checkTimeout(timeout)), `"${key}" was not created`);
+        return this.written(DICT.incr(this.zone, this.key(key), delta, init, checkTimeout(timeout)), `"${key}" was not created`);
     }
 
     keys(max?: number): string[] {

@@ -22,7 +22,7 @@ typedef enum {
 
 /* in shared memory */
 typedef struct {
-    ngx_rbtree_t              tree;      /* entries by the crc32 of their key */
+    ngx_rbtree_t              tree;      /* entries by the hash of their key */
     ngx_rbtree_node_t         sentinel;
     ngx_queue_t               queue;     /* entries, least recently written first */
     ngx_node_dict_type_e      type;
