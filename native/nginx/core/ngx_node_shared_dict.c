@@ -1,5 +1,5 @@
 /*
- * Shared dictionaries: zones of nginx shared memory (a slab pool), an rbtree of entries by
+ * Shared dictionaries: zones of nginx shared memory (a slab pool), a hash table of entries by
  * key and a queue of them by last write. Expiry is checked on access; expired entries are
  * removed when room is needed, and a full zone with "evict" drops its least recently written
  * entries. src/runtime/shared-dict.ts is the JavaScript side (ngx.shared).
@@ -190,6 +190,7 @@ ngx_node_dict_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 {
     ngx_node_dict_t  *odict = data;
 
+    size_t            buckets;
     ngx_node_dict_t  *dict;
 
     dict = shm_zone->data;
@@ -221,8 +222,17 @@ ngx_node_dict_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     dict->shpool->data = dict->sh;
 
-    ngx_rbtree_init(&dict->sh->tree, &dict->sh->sentinel,
-                    ngx_rbtree_insert_value);
+    for (buckets = 16; buckets * 2 <= dict->size / 512; buckets *= 2) {
+        /* void */
+    }
+
+    dict->sh->buckets = ngx_slab_calloc(dict->shpool,
+                                        buckets * sizeof(ngx_node_dict_node_t *));
+    if (dict->sh->buckets == NULL) {
+        return NGX_ERROR;
+    }
+
+    dict->sh->mask = (uint32_t) buckets - 1;
     ngx_queue_init(&dict->sh->queue);
     dict->sh->type = dict->type;
 
@@ -247,8 +257,8 @@ ngx_node_dict_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 }
 
 
-/* the key of an entry in the tree: murmur2, several times quicker than crc32 on short keys
- * (the tree is in shared memory only, never in the state file) */
+/* the hash of a key: murmur2, quicker than crc32 on short keys (it is in shared memory only,
+ * never in the state file) */
 static uint32_t
 ngx_node_dict_hash(ngx_str_t *key)
 {
@@ -258,32 +268,25 @@ ngx_node_dict_hash(ngx_str_t *key)
 
 /* entries; the lock is held */
 
+static ngx_node_dict_node_t **
+ngx_node_dict_bucket(ngx_node_dict_t *dict, uint32_t hash)
+{
+    return &dict->sh->buckets[hash & dict->sh->mask];
+}
+
+
 static ngx_node_dict_node_t *
 ngx_node_dict_lookup(ngx_node_dict_t *dict, ngx_str_t *key, uint32_t hash)
 {
-    ngx_int_t              rc;
-    ngx_rbtree_node_t     *node, *sentinel;
     ngx_node_dict_node_t  *n;
 
-    node = dict->sh->tree.root;
-    sentinel = dict->sh->tree.sentinel;
+    for (n = *ngx_node_dict_bucket(dict, hash); n != NULL; n = n->next) {
 
-    while (node != sentinel) {
-
-        if (hash != node->key) {
-            node = hash < node->key ? node->left : node->right;
-            continue;
-        }
-
-        n = (ngx_node_dict_node_t *) node;
-
-        rc = ngx_memn2cmp(key->data, n->key, key->len, n->key_len);
-
-        if (rc == 0) {
+        if (n->hash == hash && n->key_len == key->len
+            && ngx_memcmp(n->key, key->data, key->len) == 0)
+        {
             return n;
         }
-
-        node = rc < 0 ? node->left : node->right;
     }
 
     return NULL;
@@ -300,7 +303,13 @@ ngx_node_dict_expired(ngx_node_dict_node_t *n, uint64_t now)
 static void
 ngx_node_dict_remove(ngx_node_dict_t *dict, ngx_node_dict_node_t *n)
 {
-    ngx_rbtree_delete(&dict->sh->tree, &n->node);
+    ngx_node_dict_node_t  **p;
+
+    for (p = ngx_node_dict_bucket(dict, n->hash); *p != n; p = &(*p)->next) {
+        /* void */
+    }
+
+    *p = n->next;
     ngx_queue_remove(&n->queue);
 
     if (n->value) {
@@ -424,6 +433,8 @@ ngx_node_dict_write_locked(ngx_node_dict_t *dict, ngx_node_dict_node_t *n,
     ngx_str_t *key, uint32_t hash, const ngx_node_value_t *value,
     ngx_uint_t ascii, uint64_t expire)
 {
+    ngx_node_dict_node_t  **bucket;
+
     if (n == NULL) {
         n = ngx_node_dict_alloc(dict, offsetof(ngx_node_dict_node_t, key)
                                       + key->len, NULL);
@@ -432,7 +443,7 @@ ngx_node_dict_write_locked(ngx_node_dict_t *dict, ngx_node_dict_node_t *n,
         }
 
         ngx_memzero(n, offsetof(ngx_node_dict_node_t, key));
-        n->node.key = hash;
+        n->hash = hash;
         n->key_len = (uint16_t) key->len;
         ngx_memcpy(n->key, key->data, key->len);
 
@@ -445,7 +456,9 @@ ngx_node_dict_write_locked(ngx_node_dict_t *dict, ngx_node_dict_node_t *n,
             return NGX_ERROR;
         }
 
-        ngx_rbtree_insert(&dict->sh->tree, &n->node);
+        bucket = ngx_node_dict_bucket(dict, hash);
+        n->next = *bucket;
+        *bucket = n;
 
     } else {
         if (ngx_node_dict_assign(dict, n, value, ascii) != NGX_OK) {
