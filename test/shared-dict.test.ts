@@ -278,6 +278,7 @@ describe('a shared dict at the edges of its native conversions', () => {
                 'keys(-1) is keys(Infinity)': true,
                 'keys(NaN)': { error: 'TypeError', message: 'max must be a number' },
                 'delete then has': [true, false, false],
+                'incr in a hot loop': [100000, 100000, true],
                 'size after clear': 0,
             });
             assert.deepEqual(nginx.troubles(), []);

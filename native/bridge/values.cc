@@ -140,6 +140,32 @@ Utf8Text::Utf8Text(Isolate* isolate, Local<String> text) {
   ascii_ = one_byte && value_.data == dest;
 }
 
+Utf8Text::Utf8Text(const uint8_t* latin1, size_t len) {
+  ascii_ = Ascii(latin1, len);
+  if (ascii_) {
+    value_ = ngx_node_value_t{NGX_NODE_STRING, 0, reinterpret_cast<const char*>(latin1), len};
+    return;
+  }
+  size_t utf8_len = len;
+  for (size_t i = 0; i < len; i++) utf8_len += latin1[i] >> 7;
+  char* dest = inline_;
+  if (utf8_len > sizeof(inline_)) {
+    heap_.resize(utf8_len);
+    dest = heap_.data();
+  }
+  char* p = dest;
+  for (size_t i = 0; i < len; i++) {
+    uint8_t c = latin1[i];
+    if (c < 0x80) {
+      *p++ = static_cast<char>(c);
+    } else {
+      *p++ = static_cast<char>(0xc0 | (c >> 6));
+      *p++ = static_cast<char>(0x80 | (c & 0x3f));
+    }
+  }
+  value_ = ngx_node_value_t{NGX_NODE_STRING, 0, dest, utf8_len};
+}
+
 bool ToHostValue(Isolate* isolate, Local<Value> value, ngx_node_value_t* out,
                  std::string* storage) {
   size_t text_len;

@@ -37,6 +37,8 @@ class Arguments {
 class Utf8Text {
  public:
   Utf8Text(v8::Isolate* isolate, v8::Local<v8::String> text);
+  // the characters of a one-byte string (Latin-1); ASCII is used in place, not copied
+  Utf8Text(const uint8_t* latin1, size_t len);
   const char* data() const { return value_.data; }
   size_t size() const { return value_.len; }
   ngx_node_value_t value() const { return value_; }

@@ -34,8 +34,14 @@ export interface NativeDict {
     set(zone: number, key: string, value: string | number, timeout: number | undefined): boolean | null;
     add(zone: number, key: string, value: string | number, timeout: number | undefined): boolean | null;
     replace(zone: number, key: string, value: string | number, timeout: number | undefined): boolean | null;
-    /** the new value; null: the zone is full; init undefined: 0 */
-    incr(zone: number, key: string, delta: number, init: number | undefined, timeout: number | undefined): number | null;
+    /**
+     * YES: the new value is in result[0]; FULL: the zone is full; another answer: refused. Numbers
+     * (0 for none) rather than undefined keep V8's fast call (native/bridge/dict.cc) in use.
+     */
+    incr(zone: number, key: string, delta: number, init: number, timeout: number): number;
+    readonly result: Float64Array;
+    readonly YES: number;
+    readonly FULL: number;
     /** at most max, all if max < 0 */
     keys(zone: number, max: number): string[];
     /** [key, value, key, value ...] */

@@ -112,7 +112,10 @@ class SharedDict implements NgxSharedDict {
         if (typeof delta !== 'number') throw new TypeError('incr(key, delta): delta must be a number');
         if (init !== undefined && typeof init !== 'number') throw new TypeError('incr(key, delta, init): init must be a number');
         if (this.type !== 'number') throw new TypeError(`shared dict "${this.name}": incr() needs a number dict and a number delta`);
-        return this.written(DICT.incr(this.zone, this.key(key), delta, init, checkTimeout(timeout)), `"${key}" was not created`);
+        const answer = DICT.incr(this.zone, this.key(key), delta, init ?? 0, checkTimeout(timeout) ?? 0);
+        if (answer === DICT.YES) return DICT.result[0];
+        if (answer === DICT.FULL) throw this.full(`"${key}" was not created`);
+        throw new TypeError(`shared dict "${this.name}": incr() was refused`);
     }
 
     keys(max?: number): string[] {
