@@ -5,7 +5,9 @@
 #include <memory>
 #include <new>
 
-#if V8_MAJOR_VERSION >= 11
+// V8 10 has no string arguments for fast calls; Node's own installed headers lack this one
+#if V8_MAJOR_VERSION >= 11 && __has_include(<v8-fast-api-calls.h>)
+#define NGX_NODE_FAST_CALLS 1
 #include <v8-fast-api-calls.h>
 #endif
 
@@ -180,10 +182,9 @@ void Incr(const FunctionCallbackInfo<Value>& info) {
                                        NumberArg(info, 3, 0), NumberArg(info, 4, 0), result));
 }
 
-#if V8_MAJOR_VERSION >= 11
+#ifdef NGX_NODE_FAST_CALLS
 // The same, which V8 11 and later call straight from optimized code (no API callback, no
-// handles) when the key is a flat one-byte string and the rest are numbers; V8 10 has no
-// string arguments for fast calls.
+// handles) when the key is a flat one-byte string and the rest are numbers.
 int32_t FastIncr(Local<v8::Object> receiver, uint32_t zone, const v8::FastOneByteString& text,
                  double delta, double init, double timeout) {
   Utf8Text key(reinterpret_cast<const uint8_t*>(text.data), text.length);
