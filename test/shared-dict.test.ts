@@ -279,6 +279,7 @@ describe('a shared dict at the edges of its native conversions', () => {
                 'keys(NaN)': { error: 'TypeError', message: 'max must be a number' },
                 'delete then has': [true, false, false],
                 'incr in a hot loop': [100000, 100000, true],
+                'writes in a hot loop': ['été', 'summer', 1, 200000, [['clé', 'été']]],
                 'size after clear': 0,
             });
             assert.deepEqual(nginx.troubles(), []);

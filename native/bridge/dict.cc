@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <new>
+#include <utility>
 
 // V8 10 has no string arguments for fast calls; Node's own installed headers lack this one
 #if V8_MAJOR_VERSION >= 11 && __has_include(<v8-fast-api-calls.h>)
@@ -144,36 +145,29 @@ void Ttl(const FunctionCallbackInfo<Value>& info) {
   });
 }
 
-// set/add/replace(zone, key, value, timeout) -> true | false | null (full)
-template <unsigned kHow>
-int StoreValue(const FunctionCallbackInfo<Value>& info, const Utf8Text& key,
-               const ngx_node_value_t& value, bool ascii) {
-  int rc = host->store(Zone(info), kHow, key.data(), key.size(), &value, ascii,
-                       NumberArg(info, 3, 0));
-  if (rc == NGX_NODE_DICT_FULL) {
-    info.GetReturnValue().SetNull();
-  } else {
-    info.GetReturnValue().Set(rc == NGX_NODE_DICT_YES);
-  }
-  return rc;
-}
-
+// set/add/replace(zone, key, value, timeout) -> NGX_NODE_DICT_YES, NO (add found the entry,
+// replace did not), FULL or BAD: answers the fast call below can give too
 template <unsigned kHow>
 void Store(const FunctionCallbackInfo<Value>& info) {
-  WithKey(info, [&info](const Utf8Text& key) {
-    Local<Value> given = info[2];
-    if (given->IsString()) {
-      Utf8Text text(info.GetIsolate(), given.As<String>());
-      return StoreValue<kHow>(info, key, text.value(), text.ascii());
-    }
+  if (!IsKey(info)) return;
+  Utf8Text key(info.GetIsolate(), info[1].As<String>());
+  Local<Value> given = info[2];
+  double timeout = NumberArg(info, 3, 0);
+  int rc;
+  if (given->IsString()) {
+    Utf8Text text(info.GetIsolate(), given.As<String>());
+    ngx_node_value_t value = text.value();
+    rc = host->store(Zone(info), kHow, key.data(), key.size(), &value, text.ascii(), timeout);
+  } else {
     ngx_node_value_t value{NGX_NODE_UNDEFINED, 0, nullptr, 0};
     if (given->IsNumber()) value = {NGX_NODE_NUMBER, given.As<Number>()->Value(), nullptr, 0};
-    return StoreValue<kHow>(info, key, value, false);
-  });
+    rc = host->store(Zone(info), kHow, key.data(), key.size(), &value, false, timeout);
+  }
+  info.GetReturnValue().Set(rc);
 }
 
 // incr(zone, key, delta, init, timeout) -> NGX_NODE_DICT_YES (the new value in result[0]),
-// FULL or BAD: an answer the fast call below can give too, as it can neither make a value nor
+// FULL or BAD: answers the fast call below can give too, as it can neither make a value nor
 // throw.
 void Incr(const FunctionCallbackInfo<Value>& info) {
   if (!IsKey(info)) return;
@@ -183,18 +177,33 @@ void Incr(const FunctionCallbackInfo<Value>& info) {
 }
 
 #ifdef NGX_NODE_FAST_CALLS
-// The same, which V8 11 and later call straight from optimized code (no API callback, no
-// handles) when the key is a flat one-byte string and the rest are numbers.
+// Fast calls: the same, which V8 11 and later make straight from optimized code (no API
+// callback, no handles) when the keys and string values are flat one-byte strings and the
+// rest numbers.
+
 int32_t FastIncr(Local<v8::Object> receiver, uint32_t zone, const v8::FastOneByteString& text,
                  double delta, double init, double timeout) {
   Utf8Text key(reinterpret_cast<const uint8_t*>(text.data), text.length);
   return host->incr(zone, key.data(), key.size(), delta, init, timeout, result);
 }
 
+// (a string dict's: a number dict's number takes the callback)
+template <unsigned kHow>
+int32_t FastStore(Local<v8::Object> receiver, uint32_t zone, const v8::FastOneByteString& text,
+                  const v8::FastOneByteString& string, double timeout) {
+  Utf8Text key(reinterpret_cast<const uint8_t*>(text.data), text.length);
+  Utf8Text value(reinterpret_cast<const uint8_t*>(string.data), string.length);
+  ngx_node_value_t v = value.value();
+  return host->store(zone, kHow, key.data(), key.size(), &v, value.ascii(), timeout);
+}
+
 const v8::CFunction kFastIncr = v8::CFunction::Make(FastIncr);
-#define NGX_NODE_FAST_INCR &kFastIncr
+const v8::CFunction kFastSet = v8::CFunction::Make(FastStore<NGX_NODE_DICT_SET>);
+const v8::CFunction kFastAdd = v8::CFunction::Make(FastStore<NGX_NODE_DICT_ADD>);
+const v8::CFunction kFastReplace = v8::CFunction::Make(FastStore<NGX_NODE_DICT_REPLACE>);
+#define NGX_NODE_FAST(name) &kFast##name
 #else
-#define NGX_NODE_FAST_INCR nullptr
+#define NGX_NODE_FAST(name) nullptr
 #endif
 
 // keys(zone, max) -> [key ...]; items(zone, max) -> [key, value ...]; max < 0: all
@@ -241,10 +250,10 @@ Local<v8::Object> MakeDictBinding(Isolate* isolate, Local<v8::Context> context,
       {"has", Has<0>},
       {"delete", Has<1>},
       {"ttl", Ttl},
-      {"set", Store<NGX_NODE_DICT_SET>},
-      {"add", Store<NGX_NODE_DICT_ADD>},
-      {"replace", Store<NGX_NODE_DICT_REPLACE>},
-      {"incr", Incr, NGX_NODE_FAST_INCR},
+      {"set", Store<NGX_NODE_DICT_SET>, NGX_NODE_FAST(Set)},
+      {"add", Store<NGX_NODE_DICT_ADD>, NGX_NODE_FAST(Add)},
+      {"replace", Store<NGX_NODE_DICT_REPLACE>, NGX_NODE_FAST(Replace)},
+      {"incr", Incr, NGX_NODE_FAST(Incr)},
       {"keys", List<0>},
       {"items", List<1>},
       {"size", Measure<Size>},
@@ -267,12 +276,13 @@ Local<v8::Object> MakeDictBinding(Isolate* isolate, Local<v8::Context> context,
   dict->Set(context, String::NewFromUtf8Literal(isolate, "result"),
             v8::Float64Array::New(buffer, 0, 1))
       .Check();
-  dict->Set(context, String::NewFromUtf8Literal(isolate, "YES"),
-            v8::Integer::New(isolate, NGX_NODE_DICT_YES))
-      .Check();
-  dict->Set(context, String::NewFromUtf8Literal(isolate, "FULL"),
-            v8::Integer::New(isolate, NGX_NODE_DICT_FULL))
-      .Check();
+  const std::pair<const char*, int> answers[] = {
+      {"YES", NGX_NODE_DICT_YES}, {"NO", NGX_NODE_DICT_NO}, {"FULL", NGX_NODE_DICT_FULL}};
+  for (const auto& [name, number] : answers) {
+    dict->Set(context, String::NewFromUtf8(isolate, name).ToLocalChecked(),
+              v8::Integer::New(isolate, number))
+        .Check();
+  }
   return dict;
 }
 

@@ -30,17 +30,18 @@ export interface NativeDict {
     has(zone: number, key: string): boolean;
     delete(zone: number, key: string): boolean;
     ttl(zone: number, key: string): number | undefined;
-    /** false: add found the entry, replace did not; null: the zone is full */
-    set(zone: number, key: string, value: string | number, timeout: number | undefined): boolean | null;
-    add(zone: number, key: string, value: string | number, timeout: number | undefined): boolean | null;
-    replace(zone: number, key: string, value: string | number, timeout: number | undefined): boolean | null;
     /**
-     * YES: the new value is in result[0]; FULL: the zone is full; another answer: refused. Numbers
-     * (0 for none) rather than undefined keep V8's fast call (native/bridge/dict.cc) in use.
+     * Writes: YES, NO (add found the entry, replace did not), FULL (the zone is full), another
+     * answer: refused. incr() leaves the new value in result[0]. Numbers (0 for none) rather
+     * than undefined keep V8's fast calls (native/bridge/dict.cc) in use.
      */
+    set(zone: number, key: string, value: string | number, timeout: number): number;
+    add(zone: number, key: string, value: string | number, timeout: number): number;
+    replace(zone: number, key: string, value: string | number, timeout: number): number;
     incr(zone: number, key: string, delta: number, init: number, timeout: number): number;
     readonly result: Float64Array;
     readonly YES: number;
+    readonly NO: number;
     readonly FULL: number;
     /** at most max, all if max < 0 */
     keys(zone: number, max: number): string[];

@@ -68,15 +68,17 @@ class SharedDict implements NgxSharedDict {
         return value as Value;
     }
 
-    private full(what: string): SharedMemoryError {
-        return new SharedMemoryError(`shared dict "${this.name}" is full (${this.capacity} bytes) and ${what}; ` +
+    private full(key: unknown, done: string): SharedMemoryError {
+        return new SharedMemoryError(`shared dict "${this.name}" is full (${this.capacity} bytes) and "${String(key)}" was not ${done}; ` +
             'make the zone larger, or let old entries go ("evict")');
     }
 
-    /** A write's answer: null means the zone is full. */
-    private written<T>(result: T | null, what: string): T {
-        if (result === null) throw this.full(what);
-        return result;
+    /** A write's answer: whether it wrote; the zone is full, or the host refused: an error. */
+    private written(answer: number, key: unknown, done: string): boolean {
+        if (answer === DICT.YES) return true;
+        if (answer === DICT.NO) return false;
+        if (answer === DICT.FULL) throw this.full(key, done);
+        throw new TypeError(`shared dict "${this.name}": "${String(key)}" was not ${done}: refused by the zone`);
     }
 
     get(key: string): Value | undefined {
@@ -88,16 +90,16 @@ class SharedDict implements NgxSharedDict {
     }
 
     set(key: string, value: Value, timeout?: number): this {
-        this.written(DICT.set(this.zone, this.key(key), this.value(value), checkTimeout(timeout)), `"${key}" was not set`);
+        this.written(DICT.set(this.zone, this.key(key), this.value(value), checkTimeout(timeout) ?? 0), key, 'set');
         return this;
     }
 
     add(key: string, value: Value, timeout?: number): boolean {
-        return this.written(DICT.add(this.zone, this.key(key), this.value(value), checkTimeout(timeout)), `"${key}" was not added`);
+        return this.written(DICT.add(this.zone, this.key(key), this.value(value), checkTimeout(timeout) ?? 0), key, 'added');
     }
 
     replace(key: string, value: Value, timeout?: number): boolean {
-        return this.written(DICT.replace(this.zone, this.key(key), this.value(value), checkTimeout(timeout)), `"${key}" was not replaced`);
+        return this.written(DICT.replace(this.zone, this.key(key), this.value(value), checkTimeout(timeout) ?? 0), key, 'replaced');
     }
 
     delete(key: string): boolean {
@@ -112,10 +114,8 @@ class SharedDict implements NgxSharedDict {
         if (typeof delta !== 'number') throw new TypeError('incr(key, delta): delta must be a number');
         if (init !== undefined && typeof init !== 'number') throw new TypeError('incr(key, delta, init): init must be a number');
         if (this.type !== 'number') throw new TypeError(`shared dict "${this.name}": incr() needs a number dict and a number delta`);
-        const answer = DICT.incr(this.zone, this.key(key), delta, init ?? 0, checkTimeout(timeout) ?? 0);
-        if (answer === DICT.YES) return DICT.result[0];
-        if (answer === DICT.FULL) throw this.full(`"${key}" was not created`);
-        throw new TypeError(`shared dict "${this.name}": incr() was refused`);
+        this.written(DICT.incr(this.zone, this.key(key), delta, init ?? 0, checkTimeout(timeout) ?? 0), key, 'created');
+        return DICT.result[0];
     }
 
     keys(max?: number): string[] {
