@@ -75,12 +75,14 @@ double NumberArg(const FunctionCallbackInfo<Value>& info, int i, double otherwis
 // Returns a number: an integer that fits one as a small integer, inline; others as a heap
 // number (Set(double) would make each one)
 void ReturnNumber(const FunctionCallbackInfo<Value>& info, double n) {
-  int32_t i = static_cast<int32_t>(n);
-  if (n >= INT32_MIN && n <= INT32_MAX && i == n && (i != 0 || !std::signbit(n))) {
-    info.GetReturnValue().Set(i);
-  } else {
-    info.GetReturnValue().Set(n);
+  if (n >= INT32_MIN && n <= INT32_MAX) {  // (NaN is not)
+    int32_t i = static_cast<int32_t>(n);
+    if (i == n && (i != 0 || !std::signbit(n))) {
+      info.GetReturnValue().Set(i);
+      return;
+    }
   }
+  info.GetReturnValue().Set(n);
 }
 
 // Whether the key, info[1], is a string; throws if not.
