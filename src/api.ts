@@ -366,7 +366,8 @@ export type NginxStreamFilter = (s: NginxStreamSession) => void;
 
 /**
  * A shared dict (`node_shared_dict_zone`): nginx shared memory that every worker sees, from
- * http and stream handlers alike; each method is atomic across workers.
+ * http and stream handlers alike; each method is atomic across workers. A key is a string of at
+ * most 65535 bytes of UTF-8 (another value is converted with `String()`; none is a TypeError).
  */
 export interface NgxSharedDict {
     /** the zone's name, as `node_shared_dict_zone zone=NAME:size` gives it */

@@ -211,3 +211,80 @@ describe('a shared dict from http and stream', () => {
         }
     });
 });
+
+describe('a shared dict at the edges of its native conversions', () => {
+    it('keeps non-ASCII text, long keys and values, numbers and types as they are', async () => {
+        const nginx = await Nginx.start({
+            http: `
+    node_shared_dict_zone zone=texts:1m;
+    node_shared_dict_zone zone=numbers:64k type=number;
+    node_import shared from ${fixture('shared.mjs')};`,
+            server: '        location /edges { node_content shared.edges; }',
+        });
+        try {
+            const answer = JSON.parse((await request(nginx.url('/edges'))).text) as Record<string, unknown>;
+            const tooLong = { error: 'TypeError', message: 'shared dict "texts": a key is a string of at most 65535 bytes' };
+            assert.deepEqual(answer, {
+                'value ascii': 'plain',
+                'key ascii': 'ascii',
+                'value latin1': 'café crème',
+                'key latin1': 'latin1',
+                'value twoByte': '日本語のテキスト',
+                'key twoByte': 'twoByte',
+                'value emoji': 'ok 👍',
+                'key emoji': 'emoji',
+                'value loneSurrogate': 'x\ufffdy',
+                'key loneSurrogate': 'loneSurrogate',
+                'value empty': '',
+                'key empty': 'empty',
+                'two-byte copy of a one-byte key': 'one entry',
+                'non-ASCII keys listed': ['café crème', 'naïve', 'ok 👍', 'x\ufffdy', '日本語のテキスト'],
+                'items of non-ASCII values': [['value latin1', 'café crème']],
+                'long value': true,
+                'long value popped': true,
+                'short value after': 'plain',
+                'key of 65535 ASCII': 'long key',
+                'key of 65536 ASCII': tooLong,
+                'key of 65534 bytes of é': 'long key',
+                'key of 65536 bytes of é': tooLong,
+                'key of 65535 bytes of 日': 'long key',
+                'key of 65538 bytes of 日': tooLong,
+                'number key': 'forty-two',
+                'object key': 'o',
+                'null key': { error: 'TypeError', message: 'shared dict "texts": a key is needed' },
+                'undefined key': { error: 'TypeError', message: 'shared dict "texts": a key is needed' },
+                '-0': true,
+                '2^53': 2 ** 53,
+                'fraction': 0.5,
+                'incr past int32': 2 ** 31,
+                'incr to int32 min': -(2 ** 31),
+                'incr by NaN': 'NaN',
+                'incr by Infinity': 'Infinity',
+                'incr by -Infinity then': 'NaN',
+                'incr -0 init': true,
+                'string into a number dict': { error: 'TypeError', message: 'shared dict "numbers": a number value is expected' },
+                'number into a string dict': { error: 'TypeError', message: 'shared dict "texts": a string value is expected' },
+                'incr of a string dict': { error: 'TypeError', message: 'shared dict "texts": incr() needs a number dict and a number delta' },
+                'incr by a string': { error: 'TypeError', message: 'incr(key, delta): delta must be a number' },
+                'timeout 1e300': true,
+                'timeout 0': { error: 'TypeError', message: 'timeout must be a number of milliseconds, at least 1' },
+                'timeout NaN': { error: 'TypeError', message: 'timeout must be a number of milliseconds, at least 1' },
+                'replace missing': false,
+                'add existing': false,
+                'ttl of no timeout': -1,
+                'ttl missing': 'undefined',
+                'keys(0)': 0,
+                'keys(2)': 2,
+                'keys(-1) is keys(Infinity)': true,
+                'keys(NaN)': { error: 'TypeError', message: 'max must be a number' },
+                'delete then has': [true, false, false],
+                'incr in a hot loop': [100000, 100000, true],
+                'writes in a hot loop': ['été', 'summer', 1, 200000, [['clé', 'été']]],
+                'size after clear': 0,
+            });
+            assert.deepEqual(nginx.troubles(), []);
+        } finally {
+            await nginx.destroy();
+        }
+    });
+});

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "dict.h"
 #include "execution_guard.h"
 #include "handles.h"
 #include "ngx_node_abi.h"
@@ -145,8 +146,6 @@ void BindingCall(const FunctionCallbackInfo<Value>& info) {
   ops->Set(context, Str(isolate, #name), Integer::New(isolate, NGX_NODE_LUA_OP_##NAME)).Check();
 #define NGX_NODE_PERIODIC_OP_ENTRY(NAME, name) \
   ops->Set(context, Str(isolate, #name), Integer::New(isolate, NGX_NODE_PERIODIC_OP_##NAME)).Check();
-#define NGX_NODE_DICT_OP_ENTRY(NAME, name) \
-  ops->Set(context, Str(isolate, #name), Integer::New(isolate, NGX_NODE_DICT_OP_##NAME)).Check();
 #define NGX_NODE_STREAM_OP_ENTRY(NAME, name) \
   ops->Set(context, Str(isolate, #name), Integer::New(isolate, NGX_NODE_STREAM_OP_##NAME)).Check();
 #define NGX_NODE_METRICS_OP_ENTRY(NAME, name) \
@@ -170,9 +169,8 @@ Local<Object> MakeBinding(Isolate* isolate, Local<Context> context) {
   ops = Object::New(isolate);
   NGX_NODE_STREAM_OPS(NGX_NODE_STREAM_OP_ENTRY)
   binding->Set(context, Str(isolate, "streamOps"), ops).Check();
-  ops = Object::New(isolate);
-  NGX_NODE_DICT_OPS(NGX_NODE_DICT_OP_ENTRY)
-  binding->Set(context, Str(isolate, "dictOps"), ops).Check();
+  binding->Set(context, Str(isolate, "dict"), MakeDictBinding(isolate, context, rt->host->dict))
+      .Check();
   ops = Object::New(isolate);
   NGX_NODE_PERIODIC_OPS(NGX_NODE_PERIODIC_OP_ENTRY)
   binding->Set(context, Str(isolate, "periodicOps"), ops).Check();
@@ -186,7 +184,6 @@ Local<Object> MakeBinding(Isolate* isolate, Local<Context> context) {
 #undef NGX_NODE_HTTP_OP_ENTRY
 #undef NGX_NODE_LUA_OP_ENTRY
 #undef NGX_NODE_STREAM_OP_ENTRY
-#undef NGX_NODE_DICT_OP_ENTRY
 #undef NGX_NODE_PERIODIC_OP_ENTRY
 #undef NGX_NODE_METRICS_OP_ENTRY
 

@@ -129,6 +129,45 @@ bool Arguments::Convert(const FunctionCallbackInfo<Value>& info, int first) {
   return true;
 }
 
+Utf8Text::Utf8Text(Isolate* isolate, Local<String> text) {
+  bool one_byte = text->IsOneByte();
+  size_t reserved = one_byte ? text->Length() : text->Utf8Length(isolate);
+  char* dest = inline_;
+  if (reserved > sizeof(inline_)) {
+    heap_.resize(reserved);
+    dest = heap_.data();
+  }
+  value_ = WriteText(isolate, text, dest, reserved, [this] { return &spill_; });
+  // a one-byte text is written as it is when it is all ASCII
+  ascii_ = one_byte && value_.data == dest;
+}
+
+Utf8Text::Utf8Text(const uint8_t* latin1, size_t len) {
+  ascii_ = IsAscii(reinterpret_cast<const char*>(latin1), len);
+  if (ascii_) {
+    value_ = ngx_node_value_t{NGX_NODE_STRING, 0, reinterpret_cast<const char*>(latin1), len};
+    return;
+  }
+  size_t utf8_len = len;
+  for (size_t i = 0; i < len; i++) utf8_len += latin1[i] >> 7;
+  char* dest = inline_;
+  if (utf8_len > sizeof(inline_)) {
+    heap_.resize(utf8_len);
+    dest = heap_.data();
+  }
+  char* p = dest;
+  for (size_t i = 0; i < len; i++) {
+    uint8_t c = latin1[i];
+    if (c < 0x80) {
+      *p++ = static_cast<char>(c);
+    } else {
+      *p++ = static_cast<char>(0xc0 | (c >> 6));
+      *p++ = static_cast<char>(0x80 | (c & 0x3f));
+    }
+  }
+  value_ = ngx_node_value_t{NGX_NODE_STRING, 0, dest, utf8_len};
+}
+
 bool ToHostValue(Isolate* isolate, Local<Value> value, ngx_node_value_t* out,
                  std::string* storage) {
   size_t text_len;
@@ -190,13 +229,16 @@ void Result::Set(ngx_node_result_t* res, const ngx_node_value_t* v) {
   self->info_.GetReturnValue().Set(FromHostValue(self->info_.GetIsolate(), *v));
 }
 
+void Result::ReturnArray() {
+  if (!array_.IsEmpty()) return;
+  array_ = Array::New(info_.GetIsolate());
+  info_.GetReturnValue().Set(array_);
+}
+
 void Result::Push(ngx_node_result_t* res, const ngx_node_value_t* v) {
   Result* self = static_cast<Result*>(res->bridge_data);
   Isolate* isolate = self->info_.GetIsolate();
-  if (self->array_.IsEmpty()) {
-    self->array_ = Array::New(isolate);
-    self->info_.GetReturnValue().Set(self->array_);
-  }
+  self->ReturnArray();
   self->array_->Set(isolate->GetCurrentContext(), self->length_++, FromHostValue(isolate, *v))
       .Check();
 }

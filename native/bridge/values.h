@@ -32,6 +32,27 @@ class Arguments {
   std::vector<std::unique_ptr<std::string>> spills_;  // UTF-8 of one-byte strings past ASCII
 };
 
+// A string as UTF-8 for the host, in an inline buffer when it is short. Built on the stack by
+// a native function that takes a string argument.
+class Utf8Text {
+ public:
+  Utf8Text(v8::Isolate* isolate, v8::Local<v8::String> text);
+  // the characters of a one-byte string (Latin-1); ASCII is used in place, not copied
+  Utf8Text(const uint8_t* latin1, size_t len);
+  const char* data() const { return value_.data; }
+  size_t size() const { return value_.len; }
+  ngx_node_value_t value() const { return value_; }
+  // false: not all ASCII, or not known to be
+  bool ascii() const { return ascii_; }
+
+ private:
+  ngx_node_value_t value_;
+  bool ascii_;
+  char inline_[256];
+  std::string heap_;   // a longer text
+  std::string spill_;  // the UTF-8 of a one-byte text past ASCII
+};
+
 // Converts one value for the host; strings are copied into *storage.
 bool ToHostValue(v8::Isolate* isolate, v8::Local<v8::Value> value,
                  ngx_node_value_t* out, std::string* storage);
@@ -43,6 +64,8 @@ class Result {
  public:
   explicit Result(const v8::FunctionCallbackInfo<v8::Value>& info);
   ngx_node_result_t* abi() { return &abi_; }
+  // The call returns an array, empty unless the host push()es.
+  void ReturnArray();
   // Sets the JS return value or throws the recorded failure.
   void Finish();
 

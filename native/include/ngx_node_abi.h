@@ -5,7 +5,9 @@
  *
  * JavaScript reaches nginx through one native function, binding.call(handle, op, ...args):
  * the handle names an object the nginx side registered (a request, the worker itself), the op is
- * one of the numbers below. The bridge only marshals values; it knows nothing of nginx.
+ * one of the numbers below. The bridge only marshals values; it knows nothing of nginx. Shared
+ * dicts, whose operations are the ones user code runs in tight loops, have their own functions
+ * (binding.dict) calling the host's entry points of ngx_node_dict_host_t with typed arguments.
  */
 
 #ifndef NGX_NODE_ABI_H
@@ -18,7 +20,7 @@
 extern "C" {
 #endif
 
-#define NGX_NODE_ABI_VERSION  5
+#define NGX_NODE_ABI_VERSION  6
 
 /* results of ngx_node_bridge_t.call and of host ops */
 #define NGX_NODE_OK       0
@@ -87,7 +89,6 @@ typedef void (*ngx_node_op_pt)(void *object, unsigned op,
  */
 #define NGX_NODE_WORKER_OPS(X)                                                \
     X(LOG, log)                       /* (level, message) */                  \
-    X(DICT, dict)                     /* (zone, op, ...): NGX_NODE_DICT_OPS */\
     X(METRICS, metrics)               /* (op, ...): NGX_NODE_METRICS_OPS */   \
 
 #define NGX_NODE_HTTP_OPS(X)                                                  \
@@ -157,24 +158,6 @@ typedef void (*ngx_node_op_pt)(void *object, unsigned op,
     X(FETCH, fetch)                   /* the number of the ngx.fetch settings \
                                           of the block */                     \
 
-/* shared dicts: the operations of the worker op "dict" (zone, op, key, ...); a full zone
- * answers null (SharedMemoryError) */
-#define NGX_NODE_DICT_OPS(X)                                                  \
-    X(GET, get)                       /* (key) -> value | undefined */        \
-    X(SET, set)                       /* (key, value[, timeout]) -> true */   \
-    X(ADD, add)                       /* ... -> false if it exists */         \
-    X(REPLACE, replace)               /* ... -> false if it does not */       \
-    X(HAS, has)                                                               \
-    X(DELETE, delete)                                                         \
-    X(POP, pop)                                                               \
-    X(INCR, incr)                     /* (key, delta[, init[, timeout]]) */   \
-    X(KEYS, keys)                     /* ([max]) -> [key ...] */              \
-    X(ITEMS, items)                   /* ([max]) -> [key, value ...] */       \
-    X(SIZE, size)                                                             \
-    X(CLEAR, clear)                                                           \
-    X(FREE_SPACE, freeSpace)                                                  \
-    X(TTL, ttl)                       /* (key) -> ms, -1 never, undefined */  \
-
 /* metrics: the operations of the worker op "metrics" (op, ...), with which the runtime adds
  * what it counted to the zone; values are float64s in bytes; null: the zone is full */
 #define NGX_NODE_METRICS_OPS(X)                                               \
@@ -200,7 +183,6 @@ typedef void (*ngx_node_op_pt)(void *object, unsigned op,
 #define NGX_NODE_WORKER_OP_ENUM(NAME, name)  NGX_NODE_WORKER_OP_##NAME,
 #define NGX_NODE_LUA_OP_ENUM(NAME, name)     NGX_NODE_LUA_OP_##NAME,
 #define NGX_NODE_STREAM_OP_ENUM(NAME, name)  NGX_NODE_STREAM_OP_##NAME,
-#define NGX_NODE_DICT_OP_ENUM(NAME, name)    NGX_NODE_DICT_OP_##NAME,
 #define NGX_NODE_PERIODIC_OP_ENUM(NAME, name) NGX_NODE_PERIODIC_OP_##NAME,
 #define NGX_NODE_METRICS_OP_ENUM(NAME, name) NGX_NODE_METRICS_OP_##NAME,
 #define NGX_NODE_HTTP_OP_ENUM(NAME, name)    NGX_NODE_HTTP_OP_##NAME,
@@ -213,8 +195,6 @@ enum { NGX_NODE_LUA_OPS(NGX_NODE_LUA_OP_ENUM) NGX_NODE_LUA_OP_COUNT };
 
 enum { NGX_NODE_STREAM_OPS(NGX_NODE_STREAM_OP_ENUM) NGX_NODE_STREAM_OP_COUNT };
 
-enum { NGX_NODE_DICT_OPS(NGX_NODE_DICT_OP_ENUM) NGX_NODE_DICT_OP_COUNT };
-
 enum {
     NGX_NODE_PERIODIC_OPS(NGX_NODE_PERIODIC_OP_ENUM) NGX_NODE_PERIODIC_OP_COUNT
 };
@@ -222,6 +202,62 @@ enum {
 enum {
     NGX_NODE_METRICS_OPS(NGX_NODE_METRICS_OP_ENUM) NGX_NODE_METRICS_OP_COUNT
 };
+
+
+/*
+ * Shared dicts (node_shared_dict_zone, ngx.shared): the host's entry points, which the bridge's
+ * binding.dict functions call directly. zone: the dict's number (the order of the directives);
+ * key: UTF-8, at most NGX_NODE_DICT_KEY_MAX bytes. The runtime checks what it can (types,
+ * timeouts) and words the errors; NGX_NODE_DICT_BAD is the host's refusal of what it was not
+ * to be given. Timeouts are ms, 0: the zone's own.
+ */
+#define NGX_NODE_DICT_KEY_MAX  65535
+
+/* what an entry point answers */
+#define NGX_NODE_DICT_NO       0   /* not there, not done (false, undefined) */
+#define NGX_NODE_DICT_YES      1   /* done; there (true, the value) */
+#define NGX_NODE_DICT_FULL    -1   /* no room: null, a SharedMemoryError in JavaScript */
+#define NGX_NODE_DICT_BAD     -2   /* no such zone, a key too long, a value of another type */
+
+/* how store() writes */
+#define NGX_NODE_DICT_SET      0   /* always */
+#define NGX_NODE_DICT_ADD      1   /* only if there is no such entry */
+#define NGX_NODE_DICT_REPLACE  2   /* only if there is one */
+
+/* a value read: the number of a number dict, or the text of a string dict, which the host
+ * copies (it must not be read outside the zone's lock) into room(len) of the bridge's */
+typedef struct {
+    double      number;
+    char       *text;
+    size_t      len;
+    unsigned    ascii;         /* the text is known to be all ASCII */
+    char     *(*room)(size_t len);   /* NULL: no memory */
+} ngx_node_dict_value_t;
+
+typedef struct {
+    /* get (remove 0) or pop (remove 1): YES and *value, or NO */
+    int       (*get)(unsigned zone, const char *key, size_t len, unsigned remove,
+                     ngx_node_dict_value_t *value);
+    /* has (remove 0) or delete (remove 1): YES if the entry was there */
+    int       (*has)(unsigned zone, const char *key, size_t len, unsigned remove);
+    /* ms left, -1 if it does not expire: YES and *ms, or NO */
+    int       (*ttl)(unsigned zone, const char *key, size_t len, double *ms);
+    /* NGX_NODE_DICT_SET, ADD or REPLACE; value: a NUMBER or STRING of the dict's type;
+     * ascii: the string is known to be all ASCII (get() tells it back) */
+    int       (*store)(unsigned zone, unsigned how, const char *key, size_t len,
+                       const ngx_node_value_t *value, unsigned ascii, double timeout);
+    /* a number dict's entry plus delta, created as init + delta: YES and *result */
+    int       (*incr)(unsigned zone, const char *key, size_t len, double delta,
+                      double init, double timeout, double *result);
+    /* keys (items 0) or items (items 1), least recently written first: push()es each key
+     * (and value); at most max, all if max < 0 */
+    int       (*list)(unsigned zone, unsigned items, double max, ngx_node_result_t *res);
+    /* entries not expired; -1: no such zone */
+    double    (*size)(unsigned zone);
+    int       (*clear)(unsigned zone);
+    /* bytes; -1: no such zone */
+    double    (*free_space)(unsigned zone);
+} ngx_node_dict_host_t;
 
 
 /* handler kinds the runtime dispatches on */
@@ -269,6 +305,8 @@ typedef struct {
     /* the worker object (handle 0): its ops are NGX_NODE_WORKER_OPS */
     void              *worker;
     ngx_node_op_pt     worker_op;
+    /* the shared dicts' entry points */
+    const ngx_node_dict_host_t  *dict;
 
     /* messages of the bridge itself, before the runtime can log (nginx log levels) */
     void             (*log)(unsigned level, const char *msg, size_t len);

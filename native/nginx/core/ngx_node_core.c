@@ -1209,10 +1209,6 @@ ngx_node_worker_op(void *object, unsigned op, const ngx_node_value_t *args,
         ngx_log_error((ngx_uint_t) level, log, 0, "%V", &msg);
         return;
 
-    case NGX_NODE_WORKER_OP_DICT:
-        ngx_node_dict_op(&ngx_node_worker_conf->dicts, args, nargs, res);
-        return;
-
     case NGX_NODE_WORKER_OP_METRICS:
         ngx_node_metrics_op(args, nargs, res);
         return;
@@ -1383,6 +1379,7 @@ ngx_node_init_process(ngx_cycle_t *cycle)
     init.cpu_timeout = (unsigned) ncf->cpu_timeout;
     init.worker = cycle;
     init.worker_op = ngx_node_worker_op;
+    init.dict = ngx_node_dict_host(&ncf->dicts);
     init.log = ngx_node_bridge_log;
     init.exit = ngx_node_exit;
     init.retire = ngx_node_retire;

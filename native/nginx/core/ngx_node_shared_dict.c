@@ -1,5 +1,5 @@
 /*
- * Shared dictionaries: zones of nginx shared memory (a slab pool), an rbtree of entries by
+ * Shared dictionaries: zones of nginx shared memory (a slab pool), a hash table of entries by
  * key and a queue of them by last write. Expiry is checked on access; expired entries are
  * removed when room is needed, and a full zone with "evict" drops its least recently written
  * entries. src/runtime/shared-dict.ts is the JavaScript side (ngx.shared).
@@ -11,10 +11,6 @@
 #include "ngx_node_core.h"
 #include "ngx_node_core_module.h"
 #include "ngx_node_shared_dict.h"
-
-
-#define NGX_NODE_DICT_KEY_MAX   65535
-#define NGX_NODE_DICT_KEYS      1024     /* keys() and items() without a bound */
 
 
 static ngx_int_t ngx_node_dict_init_zone(ngx_shm_zone_t *shm_zone, void *data);
@@ -194,6 +190,7 @@ ngx_node_dict_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 {
     ngx_node_dict_t  *odict = data;
 
+    size_t            buckets;
     ngx_node_dict_t  *dict;
 
     dict = shm_zone->data;
@@ -225,8 +222,17 @@ ngx_node_dict_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     dict->shpool->data = dict->sh;
 
-    ngx_rbtree_init(&dict->sh->tree, &dict->sh->sentinel,
-                    ngx_rbtree_insert_value);
+    for (buckets = 16; buckets * 2 <= dict->size / 512; buckets *= 2) {
+        /* void */
+    }
+
+    dict->sh->buckets = ngx_slab_calloc(dict->shpool,
+                                        buckets * sizeof(ngx_node_dict_node_t *));
+    if (dict->sh->buckets == NULL) {
+        return NGX_ERROR;
+    }
+
+    dict->sh->mask = (uint32_t) buckets - 1;
     ngx_queue_init(&dict->sh->queue);
     dict->sh->type = dict->type;
 
@@ -251,34 +257,36 @@ ngx_node_dict_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 }
 
 
+/* the hash of a key: murmur2, quicker than crc32 on short keys (it is in shared memory only,
+ * never in the state file) */
+static uint32_t
+ngx_node_dict_hash(ngx_str_t *key)
+{
+    return ngx_murmur_hash2(key->data, key->len);
+}
+
+
 /* entries; the lock is held */
+
+static ngx_node_dict_node_t **
+ngx_node_dict_bucket(ngx_node_dict_t *dict, uint32_t hash)
+{
+    return &dict->sh->buckets[hash & dict->sh->mask];
+}
+
 
 static ngx_node_dict_node_t *
 ngx_node_dict_lookup(ngx_node_dict_t *dict, ngx_str_t *key, uint32_t hash)
 {
-    ngx_int_t              rc;
-    ngx_rbtree_node_t     *node, *sentinel;
     ngx_node_dict_node_t  *n;
 
-    node = dict->sh->tree.root;
-    sentinel = dict->sh->tree.sentinel;
+    for (n = *ngx_node_dict_bucket(dict, hash); n != NULL; n = n->next) {
 
-    while (node != sentinel) {
-
-        if (hash != node->key) {
-            node = hash < node->key ? node->left : node->right;
-            continue;
-        }
-
-        n = (ngx_node_dict_node_t *) node;
-
-        rc = ngx_memn2cmp(key->data, n->key, key->len, n->key_len);
-
-        if (rc == 0) {
+        if (n->hash == hash && n->key_len == key->len
+            && ngx_memcmp(n->key, key->data, key->len) == 0)
+        {
             return n;
         }
-
-        node = rc < 0 ? node->left : node->right;
     }
 
     return NULL;
@@ -295,7 +303,13 @@ ngx_node_dict_expired(ngx_node_dict_node_t *n, uint64_t now)
 static void
 ngx_node_dict_remove(ngx_node_dict_t *dict, ngx_node_dict_node_t *n)
 {
-    ngx_rbtree_delete(&dict->sh->tree, &n->node);
+    ngx_node_dict_node_t  **p;
+
+    for (p = ngx_node_dict_bucket(dict, n->hash); *p != n; p = &(*p)->next) {
+        /* void */
+    }
+
+    *p = n->next;
     ngx_queue_remove(&n->queue);
 
     if (n->value) {
@@ -376,10 +390,11 @@ ngx_node_dict_expire_at(ngx_node_dict_t *dict, ngx_msec_t timeout)
 }
 
 
-/* an entry's value; the entry is new (value NULL) or being replaced */
+/* an entry's value; the entry is new (value NULL) or being replaced; ascii: the string is
+ * known to be all ASCII */
 static ngx_int_t
 ngx_node_dict_assign(ngx_node_dict_t *dict, ngx_node_dict_node_t *n,
-    ngx_node_value_t *value)
+    const ngx_node_value_t *value, ngx_uint_t ascii)
 {
     u_char  *p;
 
@@ -403,21 +418,22 @@ ngx_node_dict_assign(ngx_node_dict_t *dict, ngx_node_dict_node_t *n,
 
     ngx_memcpy(n->value, value->data, value->len);
     n->value_len = value->len;
+    n->ascii = (u_char) ascii;
 
     return NGX_OK;
 }
 
 
-/* writes an entry, new or not: NGX_OK, or NGX_ERROR when there is no room */
-ngx_int_t
-ngx_node_dict_store_locked(ngx_node_dict_t *dict, ngx_str_t *key,
-    ngx_node_value_t *value, uint64_t expire)
+/*
+ * Writes an entry: n is the one of that key (expired or not), or NULL. NGX_OK, or NGX_ERROR
+ * when there is no room.
+ */
+static ngx_int_t
+ngx_node_dict_write_locked(ngx_node_dict_t *dict, ngx_node_dict_node_t *n,
+    ngx_str_t *key, uint32_t hash, const ngx_node_value_t *value,
+    ngx_uint_t ascii, uint64_t expire)
 {
-    uint32_t               hash;
-    ngx_node_dict_node_t  *n;
-
-    hash = ngx_crc32_short(key->data, key->len);
-    n = ngx_node_dict_lookup(dict, key, hash);
+    ngx_node_dict_node_t  **bucket;
 
     if (n == NULL) {
         n = ngx_node_dict_alloc(dict, offsetof(ngx_node_dict_node_t, key)
@@ -427,23 +443,25 @@ ngx_node_dict_store_locked(ngx_node_dict_t *dict, ngx_str_t *key,
         }
 
         ngx_memzero(n, offsetof(ngx_node_dict_node_t, key));
-        n->node.key = hash;
+        n->hash = hash;
         n->key_len = (uint16_t) key->len;
         ngx_memcpy(n->key, key->data, key->len);
 
         /* in the queue first: room for its value may be made by eviction */
         ngx_queue_insert_tail(&dict->sh->queue, &n->queue);
 
-        if (ngx_node_dict_assign(dict, n, value) != NGX_OK) {
+        if (ngx_node_dict_assign(dict, n, value, ascii) != NGX_OK) {
             ngx_queue_remove(&n->queue);
             ngx_slab_free_locked(dict->shpool, n);
             return NGX_ERROR;
         }
 
-        ngx_rbtree_insert(&dict->sh->tree, &n->node);
+        bucket = ngx_node_dict_bucket(dict, hash);
+        n->next = *bucket;
+        *bucket = n;
 
     } else {
-        if (ngx_node_dict_assign(dict, n, value) != NGX_OK) {
+        if (ngx_node_dict_assign(dict, n, value, ascii) != NGX_OK) {
             return NGX_ERROR;
         }
 
@@ -458,66 +476,332 @@ ngx_node_dict_store_locked(ngx_node_dict_t *dict, ngx_str_t *key,
 }
 
 
-static void
-ngx_node_dict_result(ngx_node_dict_t *dict, ngx_node_dict_node_t *n,
-    ngx_node_result_t *res, ngx_uint_t push)
+/* (a value of the state file is not known to be ASCII: get() makes it a string from UTF-8) */
+ngx_int_t
+ngx_node_dict_store_locked(ngx_node_dict_t *dict, ngx_str_t *key,
+    ngx_node_value_t *value, uint64_t expire)
 {
-    ngx_node_value_t  v;
+    uint32_t  hash;
 
+    hash = ngx_node_dict_hash(key);
+
+    return ngx_node_dict_write_locked(dict,
+                                      ngx_node_dict_lookup(dict, key, hash),
+                                      key, hash, value, 0, expire);
+}
+
+
+/* the entry points of ngx_node_dict_host_t, on this worker's dicts */
+
+static ngx_array_t  *ngx_node_dicts;
+
+
+static ngx_node_dict_t *
+ngx_node_dict_zone(unsigned zone)
+{
+    if (ngx_node_dicts == NULL || zone >= ngx_node_dicts->nelts) {
+        return NULL;
+    }
+
+    return ((ngx_node_dict_t **) ngx_node_dicts->elts)[zone];
+}
+
+
+/* the dict of an entry point with a key, and the key's hash; NULL: no such zone, or the key
+ * is too long */
+static ngx_node_dict_t *
+ngx_node_dict_keyed(unsigned zone, const char *data, size_t len,
+    ngx_str_t *key, uint32_t *hash)
+{
+    if (len > NGX_NODE_DICT_KEY_MAX) {
+        return NULL;
+    }
+
+    key->data = (u_char *) data;
+    key->len = len;
+    *hash = ngx_node_dict_hash(key);
+
+    return ngx_node_dict_zone(zone);
+}
+
+
+/* a timeout of the runtime's, in ms: 0 is the zone's; beyond any horizon is 1e15 (30 000
+ * years) */
+static ngx_msec_t
+ngx_node_dict_timeout(double timeout)
+{
+    return timeout >= 1 ? (ngx_msec_t) ngx_min(timeout, 1e15) : 0;
+}
+
+
+static void
+ngx_node_dict_lock(ngx_node_dict_t *dict)
+{
+    ngx_shmtx_lock(&dict->shpool->mutex);
+}
+
+
+/* changed: the state file is written soon */
+static void
+ngx_node_dict_unlock(ngx_node_dict_t *dict, ngx_uint_t changed)
+{
+    if (changed) {
+        dict->sh->dirty = 1;
+    }
+
+    ngx_shmtx_unlock(&dict->shpool->mutex);
+
+    if (changed && dict->state.len) {
+        ngx_node_dict_state_schedule(dict);
+    }
+}
+
+
+/* an entry's value, copied out for the bridge */
+static int
+ngx_node_dict_read(ngx_node_dict_t *dict, ngx_node_dict_node_t *n,
+    ngx_node_dict_value_t *value)
+{
     if (dict->sh->type == NGX_NODE_DICT_NUMBER) {
-        v = (ngx_node_value_t) { NGX_NODE_NUMBER, n->number, NULL, 0 };
-
-    } else {
-        v = (ngx_node_value_t) { NGX_NODE_STRING, 0, (const char *) n->value,
-                                 n->value_len };
+        value->number = n->number;
+        return NGX_NODE_DICT_YES;
     }
 
-    if (push) {
-        res->push(res, &v);
+    value->text = value->room(n->value_len);
+    if (value->text == NULL) {
+        return NGX_NODE_DICT_BAD;
+    }
+
+    ngx_memcpy(value->text, n->value, n->value_len);
+    value->len = n->value_len;
+    value->ascii = n->ascii;
+
+    return NGX_NODE_DICT_YES;
+}
+
+
+static int
+ngx_node_dict_get(unsigned zone, const char *data, size_t len, unsigned remove,
+    ngx_node_dict_value_t *value)
+{
+    int                    rc;
+    uint32_t               hash;
+    ngx_str_t              key;
+    ngx_node_dict_t       *dict;
+    ngx_node_dict_node_t  *n;
+
+    dict = ngx_node_dict_keyed(zone, data, len, &key, &hash);
+    if (dict == NULL) {
+        return NGX_NODE_DICT_BAD;
+    }
+
+    ngx_node_dict_lock(dict);
+
+    n = ngx_node_dict_lookup(dict, &key, hash);
+    rc = NGX_NODE_DICT_NO;
+
+    if (n != NULL && !ngx_node_dict_expired(n, ngx_node_dict_now())) {
+        rc = ngx_node_dict_read(dict, n, value);
+    }
+
+    if (n != NULL && remove && rc != NGX_NODE_DICT_BAD) {
+        ngx_node_dict_remove(dict, n);
+        ngx_node_dict_unlock(dict, 1);
+        return rc;
+    }
+
+    ngx_node_dict_unlock(dict, 0);
+
+    return rc;
+}
+
+
+static int
+ngx_node_dict_has(unsigned zone, const char *data, size_t len, unsigned remove)
+{
+    uint32_t               hash;
+    ngx_str_t              key;
+    ngx_uint_t             found;
+    ngx_node_dict_t       *dict;
+    ngx_node_dict_node_t  *n;
+
+    dict = ngx_node_dict_keyed(zone, data, len, &key, &hash);
+    if (dict == NULL) {
+        return NGX_NODE_DICT_BAD;
+    }
+
+    ngx_node_dict_lock(dict);
+
+    n = ngx_node_dict_lookup(dict, &key, hash);
+    found = n != NULL && !ngx_node_dict_expired(n, ngx_node_dict_now());
+
+    if (n != NULL && remove) {
+        ngx_node_dict_remove(dict, n);
+    }
+
+    ngx_node_dict_unlock(dict, n != NULL && remove);
+
+    return found ? NGX_NODE_DICT_YES : NGX_NODE_DICT_NO;
+}
+
+
+static int
+ngx_node_dict_ttl(unsigned zone, const char *data, size_t len, double *ms)
+{
+    int                    rc;
+    uint32_t               hash;
+    uint64_t               now;
+    ngx_str_t              key;
+    ngx_node_dict_t       *dict;
+    ngx_node_dict_node_t  *n;
+
+    dict = ngx_node_dict_keyed(zone, data, len, &key, &hash);
+    if (dict == NULL) {
+        return NGX_NODE_DICT_BAD;
+    }
+
+    ngx_node_dict_lock(dict);
+
+    now = ngx_node_dict_now();
+    n = ngx_node_dict_lookup(dict, &key, hash);
+    rc = NGX_NODE_DICT_NO;
+
+    if (n != NULL && !ngx_node_dict_expired(n, now)) {
+        *ms = n->expire ? (double) (n->expire - now) : -1;
+        rc = NGX_NODE_DICT_YES;
+    }
+
+    ngx_node_dict_unlock(dict, 0);
+
+    return rc;
+}
+
+
+static int
+ngx_node_dict_store(unsigned zone, unsigned how, const char *data, size_t len,
+    const ngx_node_value_t *value, unsigned ascii, double timeout)
+{
+    int                    rc;
+    uint32_t               hash;
+    ngx_str_t              key;
+    ngx_uint_t             there;
+    ngx_node_dict_t       *dict;
+    ngx_node_dict_node_t  *n;
+
+    dict = ngx_node_dict_keyed(zone, data, len, &key, &hash);
+
+    if (dict == NULL
+        || value->type != (dict->sh->type == NGX_NODE_DICT_NUMBER
+                           ? NGX_NODE_NUMBER : NGX_NODE_STRING))
+    {
+        return NGX_NODE_DICT_BAD;
+    }
+
+    ngx_node_dict_lock(dict);
+
+    /* an expired entry is not there; its node is written again */
+    n = ngx_node_dict_lookup(dict, &key, hash);
+    there = n != NULL && !ngx_node_dict_expired(n, ngx_node_dict_now());
+
+    if ((how == NGX_NODE_DICT_ADD && there)
+        || (how == NGX_NODE_DICT_REPLACE && !there))
+    {
+        rc = NGX_NODE_DICT_NO;
+
+    } else if (ngx_node_dict_write_locked(dict, n, &key, hash, value, ascii,
+                   ngx_node_dict_expire_at(dict,
+                                           ngx_node_dict_timeout(timeout)))
+               != NGX_OK)
+    {
+        rc = NGX_NODE_DICT_FULL;
 
     } else {
-        res->set(res, &v);
+        rc = NGX_NODE_DICT_YES;
     }
+
+    ngx_node_dict_unlock(dict, rc == NGX_NODE_DICT_YES);
+
+    return rc;
 }
 
 
-static void
-ngx_node_dict_result_bool(ngx_node_result_t *res, ngx_uint_t b)
+static int
+ngx_node_dict_incr(unsigned zone, const char *data, size_t len, double delta,
+    double init, double timeout, double *result)
 {
-    ngx_node_value_t  v = { NGX_NODE_BOOLEAN, b ? 1 : 0, NULL, 0 };
+    int                    rc;
+    uint32_t               hash;
+    ngx_str_t              key;
+    ngx_msec_t             ms;
+    ngx_node_dict_t       *dict;
+    ngx_node_value_t       value;
+    ngx_node_dict_node_t  *n;
 
-    res->set(res, &v);
+    dict = ngx_node_dict_keyed(zone, data, len, &key, &hash);
+
+    if (dict == NULL || dict->sh->type != NGX_NODE_DICT_NUMBER) {
+        return NGX_NODE_DICT_BAD;
+    }
+
+    ms = ngx_node_dict_timeout(timeout);
+
+    ngx_node_dict_lock(dict);
+
+    n = ngx_node_dict_lookup(dict, &key, hash);
+
+    if (n != NULL && !ngx_node_dict_expired(n, ngx_node_dict_now())) {
+        n->number += delta;
+
+        if (ms) {
+            n->expire = ngx_node_dict_expire_at(dict, ms);
+        }
+
+        ngx_queue_remove(&n->queue);
+        ngx_queue_insert_tail(&dict->sh->queue, &n->queue);
+        *result = n->number;
+        rc = NGX_NODE_DICT_YES;
+
+    } else {
+        value = (ngx_node_value_t) { NGX_NODE_NUMBER, init + delta, NULL, 0 };
+        *result = value.number;
+        rc = ngx_node_dict_write_locked(dict, n, &key, hash, &value, 0,
+                                        ngx_node_dict_expire_at(dict, ms))
+             == NGX_OK ? NGX_NODE_DICT_YES : NGX_NODE_DICT_FULL;
+    }
+
+    ngx_node_dict_unlock(dict, rc == NGX_NODE_DICT_YES);
+
+    return rc;
 }
 
 
-/* null: the zone is full (SharedMemoryError, in JavaScript) */
-static void
-ngx_node_dict_result_full(ngx_node_result_t *res)
-{
-    ngx_node_value_t  v = { NGX_NODE_NULL, 0, NULL, 0 };
-
-    res->set(res, &v);
-}
-
-
-/* keys(max) and items(max): what has not expired, least recently written first */
-static void
-ngx_node_dict_list(ngx_node_dict_t *dict, ngx_int_t max, ngx_uint_t items,
+/* keys and items: what has not expired, least recently written first */
+static int
+ngx_node_dict_list(unsigned zone, unsigned items, double max,
     ngx_node_result_t *res)
 {
     uint64_t               now;
+    ngx_int_t              left;
     ngx_str_t              key;
     ngx_queue_t           *q;
+    ngx_node_dict_t       *dict;
+    ngx_node_value_t       v;
     ngx_node_dict_node_t  *n;
-    ngx_node_value_t       empty = { NGX_NODE_UNDEFINED, 0, NULL, 0 };
+
+    dict = ngx_node_dict_zone(zone);
+    if (dict == NULL) {
+        return NGX_NODE_DICT_BAD;
+    }
+
+    left = max < 0 || max >= (double) NGX_MAX_INT_T_VALUE
+           ? NGX_MAX_INT_T_VALUE : (ngx_int_t) max;
+
+    ngx_node_dict_lock(dict);
 
     now = ngx_node_dict_now();
 
-    /* an empty list, not undefined, when there is nothing */
-    res->push(res, &empty);
-
     for (q = ngx_queue_head(&dict->sh->queue);
-         q != ngx_queue_sentinel(&dict->sh->queue) && max > 0;
+         q != ngx_queue_sentinel(&dict->sh->queue) && left > 0;
          q = ngx_queue_next(q))
     {
         n = ngx_queue_data(q, ngx_node_dict_node_t, queue);
@@ -531,269 +815,116 @@ ngx_node_dict_list(ngx_node_dict_t *dict, ngx_int_t max, ngx_uint_t items,
         ngx_node_push_str(res, &key);
 
         if (items) {
-            ngx_node_dict_result(dict, n, res, 1);
+            v = dict->sh->type == NGX_NODE_DICT_NUMBER
+                ? (ngx_node_value_t) { NGX_NODE_NUMBER, n->number, NULL, 0 }
+                : (ngx_node_value_t) { NGX_NODE_STRING, 0,
+                                       (const char *) n->value, n->value_len };
+            res->push(res, &v);
         }
 
-        max--;
+        left--;
     }
+
+    ngx_node_dict_unlock(dict, 0);
+
+    return NGX_NODE_DICT_YES;
 }
 
 
-static ngx_msec_t
-ngx_node_dict_arg_timeout(const ngx_node_value_t *args, unsigned nargs,
-    unsigned i)
+static double
+ngx_node_dict_size(unsigned zone)
 {
-    return i < nargs && args[i].type == NGX_NODE_NUMBER && args[i].number >= 1
-           ? (ngx_msec_t) args[i].number : 0;
-}
-
-
-void
-ngx_node_dict_op(ngx_array_t *dicts, const ngx_node_value_t *args,
-    unsigned nargs, ngx_node_result_t *res)
-{
-    double                 number;
+    double                 size;
     uint64_t               now;
-    uint32_t               hash;
-    ngx_int_t              index, op, max, rc;
-    ngx_str_t              key;
-    ngx_uint_t             changed;
     ngx_queue_t           *q;
     ngx_node_dict_t       *dict;
-    ngx_node_value_t       value;
     ngx_node_dict_node_t  *n;
 
-    if (ngx_node_arg_int(args, nargs, 0, &index) != NGX_OK
-        || ngx_node_arg_int(args, nargs, 1, &op) != NGX_OK
-        || index < 0 || (ngx_uint_t) index >= dicts->nelts)
-    {
-        ngx_node_result_fail(res, "dict(zone, op, ...): bad arguments");
-        return;
+    dict = ngx_node_dict_zone(zone);
+    if (dict == NULL) {
+        return -1;
     }
 
-    dict = ((ngx_node_dict_t **) dicts->elts)[index];
+    ngx_node_dict_lock(dict);
 
-    ngx_str_null(&key);
-    hash = 0;
-
-    switch (op) {
-
-    case NGX_NODE_DICT_OP_KEYS:
-    case NGX_NODE_DICT_OP_ITEMS:
-    case NGX_NODE_DICT_OP_SIZE:
-    case NGX_NODE_DICT_OP_CLEAR:
-    case NGX_NODE_DICT_OP_FREE_SPACE:
-        break;
-
-    default:
-        if (ngx_node_arg_str(args, nargs, 2, &key) != NGX_OK
-            || key.len > NGX_NODE_DICT_KEY_MAX)
-        {
-            ngx_node_result_type_error(res, "shared dict \"%V\": a key is a "
-                                            "string of at most 65535 bytes",
-                                       &dict->name);
-            return;
-        }
-
-        hash = ngx_crc32_short(key.data, key.len);
-    }
-
-    changed = 0;
     now = ngx_node_dict_now();
+    size = 0;
 
-    ngx_shmtx_lock(&dict->shpool->mutex);
-
-    switch (op) {
-
-    case NGX_NODE_DICT_OP_GET:
-    case NGX_NODE_DICT_OP_POP:
-        n = ngx_node_dict_lookup(dict, &key, hash);
-
-        if (n != NULL && !ngx_node_dict_expired(n, now)) {
-            ngx_node_dict_result(dict, n, res, 0);
-        }
-
-        if (n != NULL && op == NGX_NODE_DICT_OP_POP) {
-            ngx_node_dict_remove(dict, n);
-            changed = 1;
-        }
-
-        break;
-
-    case NGX_NODE_DICT_OP_HAS:
-        n = ngx_node_dict_lookup(dict, &key, hash);
-        ngx_node_dict_result_bool(res, n != NULL
-                                       && !ngx_node_dict_expired(n, now));
-        break;
-
-    case NGX_NODE_DICT_OP_DELETE:
-        n = ngx_node_dict_lookup(dict, &key, hash);
-        ngx_node_dict_result_bool(res, n != NULL
-                                       && !ngx_node_dict_expired(n, now));
-
-        if (n != NULL) {
-            ngx_node_dict_remove(dict, n);
-            changed = 1;
-        }
-
-        break;
-
-    case NGX_NODE_DICT_OP_SET:
-    case NGX_NODE_DICT_OP_ADD:
-    case NGX_NODE_DICT_OP_REPLACE:
-        if (nargs < 4
-            || (dict->sh->type == NGX_NODE_DICT_NUMBER
-                && args[3].type != NGX_NODE_NUMBER)
-            || (dict->sh->type == NGX_NODE_DICT_STRING
-                && args[3].type != NGX_NODE_STRING))
-        {
-            ngx_shmtx_unlock(&dict->shpool->mutex);
-            ngx_node_result_type_error(res, "shared dict \"%V\": a %s value "
-                                            "is expected", &dict->name,
-                                       dict->sh->type == NGX_NODE_DICT_NUMBER
-                                       ? "number" : "string");
-            return;
-        }
-
-        n = ngx_node_dict_lookup(dict, &key, hash);
-
-        if (n != NULL && ngx_node_dict_expired(n, now)) {
-            ngx_node_dict_remove(dict, n);
-            n = NULL;
-        }
-
-        if ((op == NGX_NODE_DICT_OP_ADD && n != NULL)
-            || (op == NGX_NODE_DICT_OP_REPLACE && n == NULL))
-        {
-            ngx_node_dict_result_bool(res, 0);
-            break;
-        }
-
-        value = args[3];
-
-        if (ngx_node_dict_store_locked(dict, &key, &value,
-                ngx_node_dict_expire_at(dict,
-                    ngx_node_dict_arg_timeout(args, nargs, 4)))
-            != NGX_OK)
-        {
-            ngx_node_dict_result_full(res);
-            break;
-        }
-
-        ngx_node_dict_result_bool(res, 1);
-        changed = 1;
-        break;
-
-    case NGX_NODE_DICT_OP_INCR:
-        if (dict->sh->type != NGX_NODE_DICT_NUMBER
-            || nargs < 4 || args[3].type != NGX_NODE_NUMBER)
-        {
-            ngx_shmtx_unlock(&dict->shpool->mutex);
-            ngx_node_result_type_error(res, "shared dict \"%V\": incr() "
-                                            "needs a number dict and a "
-                                            "number delta", &dict->name);
-            return;
-        }
-
-        n = ngx_node_dict_lookup(dict, &key, hash);
-
-        if (n != NULL && !ngx_node_dict_expired(n, now)) {
-            n->number += args[3].number;
-
-            if (ngx_node_dict_arg_timeout(args, nargs, 5)) {
-                n->expire = ngx_node_dict_expire_at(dict,
-                                ngx_node_dict_arg_timeout(args, nargs, 5));
-            }
-
-            ngx_queue_remove(&n->queue);
-            ngx_queue_insert_tail(&dict->sh->queue, &n->queue);
-            dict->sh->dirty = 1;
-            ngx_node_dict_result(dict, n, res, 0);
-            changed = 1;
-            break;
-        }
-
-        number = (nargs > 4 && args[4].type == NGX_NODE_NUMBER
-                  ? args[4].number : 0) + args[3].number;
-        value = (ngx_node_value_t) { NGX_NODE_NUMBER, number, NULL, 0 };
-
-        rc = ngx_node_dict_store_locked(dict, &key, &value,
-                 ngx_node_dict_expire_at(dict,
-                     ngx_node_dict_arg_timeout(args, nargs, 5)));
-
-        if (rc != NGX_OK) {
-            ngx_node_dict_result_full(res);
-            break;
-        }
-
-        ngx_node_result_number(res, number);
-        changed = 1;
-        break;
-
-    case NGX_NODE_DICT_OP_TTL:
-        n = ngx_node_dict_lookup(dict, &key, hash);
-
-        if (n != NULL && !ngx_node_dict_expired(n, now)) {
-            ngx_node_result_number(res, n->expire ? (double) (n->expire - now)
-                                                  : -1);
-        }
-
-        break;
-
-    case NGX_NODE_DICT_OP_KEYS:
-    case NGX_NODE_DICT_OP_ITEMS:
-        if (ngx_node_arg_int(args, nargs, 2, &max) != NGX_OK) {
-            max = NGX_NODE_DICT_KEYS;
-
-        } else if (max < 0) {
-            max = NGX_MAX_INT_T_VALUE;
-        }
-
-        ngx_node_dict_list(dict, max, op == NGX_NODE_DICT_OP_ITEMS, res);
-        break;
-
-    case NGX_NODE_DICT_OP_SIZE:
-        max = 0;
-
-        for (q = ngx_queue_head(&dict->sh->queue);
-             q != ngx_queue_sentinel(&dict->sh->queue);
-             q = ngx_queue_next(q))
-        {
-            n = ngx_queue_data(q, ngx_node_dict_node_t, queue);
-            max += !ngx_node_dict_expired(n, now);
-        }
-
-        ngx_node_result_number(res, max);
-        break;
-
-    case NGX_NODE_DICT_OP_CLEAR:
-        while (!ngx_queue_empty(&dict->sh->queue)) {
-            n = ngx_queue_data(ngx_queue_head(&dict->sh->queue),
-                               ngx_node_dict_node_t, queue);
-            ngx_node_dict_remove(dict, n);
-        }
-
-        changed = 1;
-        break;
-
-    case NGX_NODE_DICT_OP_FREE_SPACE:
-        ngx_node_result_number(res, (double) dict->shpool->pfree
-                                    * ngx_pagesize);
-        break;
-
-    default:
-        ngx_shmtx_unlock(&dict->shpool->mutex);
-        ngx_node_result_fail(res, "unknown shared dict op %i", op);
-        return;
+    for (q = ngx_queue_head(&dict->sh->queue);
+         q != ngx_queue_sentinel(&dict->sh->queue);
+         q = ngx_queue_next(q))
+    {
+        n = ngx_queue_data(q, ngx_node_dict_node_t, queue);
+        size += !ngx_node_dict_expired(n, now);
     }
 
-    if (changed) {
-        dict->sh->dirty = 1;
+    ngx_node_dict_unlock(dict, 0);
+
+    return size;
+}
+
+
+static int
+ngx_node_dict_clear(unsigned zone)
+{
+    ngx_node_dict_t       *dict;
+    ngx_node_dict_node_t  *n;
+
+    dict = ngx_node_dict_zone(zone);
+    if (dict == NULL) {
+        return NGX_NODE_DICT_BAD;
     }
 
-    ngx_shmtx_unlock(&dict->shpool->mutex);
+    ngx_node_dict_lock(dict);
 
-    if (changed && dict->state.len) {
-        ngx_node_dict_state_schedule(dict);
+    while (!ngx_queue_empty(&dict->sh->queue)) {
+        n = ngx_queue_data(ngx_queue_head(&dict->sh->queue),
+                           ngx_node_dict_node_t, queue);
+        ngx_node_dict_remove(dict, n);
     }
+
+    ngx_node_dict_unlock(dict, 1);
+
+    return NGX_NODE_DICT_YES;
+}
+
+
+static double
+ngx_node_dict_free_space(unsigned zone)
+{
+    double            bytes;
+    ngx_node_dict_t  *dict;
+
+    dict = ngx_node_dict_zone(zone);
+    if (dict == NULL) {
+        return -1;
+    }
+
+    ngx_node_dict_lock(dict);
+    bytes = (double) dict->shpool->pfree * ngx_pagesize;
+    ngx_node_dict_unlock(dict, 0);
+
+    return bytes;
+}
+
+
+static const ngx_node_dict_host_t  ngx_node_dict_host_entries = {
+    ngx_node_dict_get,
+    ngx_node_dict_has,
+    ngx_node_dict_ttl,
+    ngx_node_dict_store,
+    ngx_node_dict_incr,
+    ngx_node_dict_list,
+    ngx_node_dict_size,
+    ngx_node_dict_clear,
+    ngx_node_dict_free_space,
+};
+
+
+const ngx_node_dict_host_t *
+ngx_node_dict_host(ngx_array_t *dicts)
+{
+    ngx_node_dicts = dicts;
+
+    return &ngx_node_dict_host_entries;
 }

@@ -21,27 +21,33 @@ typedef enum {
 
 
 /* in shared memory */
-typedef struct {
-    ngx_rbtree_t              tree;      /* entries by the crc32 of their key */
-    ngx_rbtree_node_t         sentinel;
-    ngx_queue_t               queue;     /* entries, least recently written first */
-    ngx_node_dict_type_e      type;
-    ngx_uint_t                dirty;     /* changed since the state file was written */
-    ngx_uint_t                writing;   /* a worker writes the state file */
-} ngx_node_dict_sh_t;
-
 
 /* an entry: one allocation for the node and its key; a string value has its own */
-typedef struct {
-    ngx_rbtree_node_t         node;
+typedef struct ngx_node_dict_node_s  ngx_node_dict_node_t;
+
+struct ngx_node_dict_node_s {
+    ngx_node_dict_node_t     *next;      /* in its bucket */
+    uint32_t                  hash;      /* of the key */
+    uint16_t                  key_len;
+    u_char                    ascii;     /* a string value is all ASCII */
     ngx_queue_t               queue;
     uint64_t                  expire;    /* ms since the epoch; 0: never */
     double                    number;
     u_char                   *value;
     uint32_t                  value_len;
-    uint16_t                  key_len;
     u_char                    key[1];
-} ngx_node_dict_node_t;
+};
+
+typedef struct {
+    /* entries by the hash of their key: a power of two of chains, about one per 512 bytes
+     * of the zone */
+    ngx_node_dict_node_t    **buckets;
+    uint32_t                  mask;      /* the number of buckets less one */
+    ngx_queue_t               queue;     /* entries, least recently written first */
+    ngx_node_dict_type_e      type;
+    ngx_uint_t                dirty;     /* changed since the state file was written */
+    ngx_uint_t                writing;   /* a worker writes the state file */
+} ngx_node_dict_sh_t;
 
 typedef struct {
     ngx_str_t                 name;
@@ -63,9 +69,8 @@ typedef struct {
  * adds to the core configuration */
 char *ngx_node_conf_shared_dict_zone(ngx_conf_t *cf);
 
-/* the worker op (zone, op, key, ...): NGX_NODE_DICT_OPS of ngx_node_abi.h */
-void ngx_node_dict_op(ngx_array_t *dicts, const ngx_node_value_t *args,
-    unsigned nargs, ngx_node_result_t *res);
+/* in workers: the entry points ngx.shared's functions call (ngx_node_abi.h), on these dicts */
+const ngx_node_dict_host_t *ngx_node_dict_host(ngx_array_t *dicts);
 
 /* in workers: the state files are written by then */
 void ngx_node_dict_exit_process(ngx_array_t *dicts);
