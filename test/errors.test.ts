@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { chmodSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 
 import { request } from './harness/http';
@@ -266,6 +267,7 @@ describe('a failing handler', () => {
         location /returns-silently { node_timeout 20s; node_content main.returnsSilently; }
         location /forgets { node_timeout 20s; node_content main.forgets; }
         location /hangs { node_content main.hangs; }
+        location /client-leaves { node_timeout 20s; node_access main.allowsLate; empty_gif; }
         location /throws-after-responding { node_content main.throwsAfterResponding; }
         location /timer-throws { node_content main.timerThrows; }
         location /pid { node_content main.pid; }
@@ -318,10 +320,20 @@ describe('a failing handler', () => {
     it('answers 504 at node_timeout for a slow promise, whose late answer is refused', async () => {
         assert.equal((await request(nginx.url('/hangs'))).status, 504);
         await nginx.waitForLog(/node_content "main.hangs" did not end the response within 300ms \(node_timeout\); answering 504/);
-        await nginx.waitForLog(/node_content "main.hangs" failed after its request ended: Error: ngx-node: this request has already finished/, 2000);
+        await nginx.waitForLog(/\[info\] .*node_content "main.hangs" used its request after the request had ended \(node_timeout, or the client closed the connection\): Error: ngx-node: this request has already finished/, 2000);
         await sleep(50);
         assert.match(readFileSync(nginx.path('logs/status.log'), 'utf8'), /^status=504 uri=\/hangs$/m,
             'a node_set in the log phase still sees the request');
+    });
+
+    it('logs at info a handler that uses its request after the client closed the connection', async () => {
+        const socket = connect(nginx.port, '127.0.0.1');
+        socket.on('error', () => { /* closed by us */ });
+        socket.write('GET /client-leaves HTTP/1.1\r\nHost: test\r\n\r\n');
+        await sleep(150);
+        socket.destroy();
+        await nginx.waitForLog(/\[info\] .*node_access "main.allowsLate" used its request after the request had ended \(node_timeout, or the client closed the connection\): Error: ngx-node: this request has already finished/, 3000);
+        assert.doesNotMatch(readFileSync(nginx.path('logs/error.log'), 'utf8'), /\[error\] .*main\.allowsLate/);
     });
 
     it('keeps a response that was sent before the handler threw', async () => {

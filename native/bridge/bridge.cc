@@ -126,8 +126,14 @@ void BindingCall(const FunctionCallbackInfo<Value>& info) {
                                ? rt->handles.Find(info[0].As<Number>()->Value())
                                : nullptr;
   if (host == nullptr) {
-    isolate->ThrowException(v8::Exception::Error(Str(
-        isolate, "ngx-node: this request has already finished; its object cannot be used")));
+    // code NGX_NODE_ENDED: the runtime tells this consequence of an ended request (the
+    // client went away, node_timeout) from a handler's own failures
+    Local<Value> error = v8::Exception::Error(
+        Str(isolate, "ngx-node: this request has already finished; its object cannot be used"));
+    error.As<Object>()
+        ->Set(isolate->GetCurrentContext(), Str(isolate, "code"), Str(isolate, "NGX_NODE_ENDED"))
+        .Check();
+    isolate->ThrowException(error);
     return;
   }
   Arguments args;

@@ -21,10 +21,23 @@ export function report(target: LogTarget, message: string, level: number = LogLe
     if (!reportOn(target, message, level)) logWorker(level, message);
 }
 
-/** `subject failed: stack`, in the target's context if it still exists. */
+/** The error the bridge throws when a handler uses its request or session after it ended. */
+function usedAfterItsEnd(failure: unknown): boolean {
+    return failure instanceof Error && (failure as { code?: unknown }).code === 'NGX_NODE_ENDED';
+}
+
+/**
+ * `subject failed: stack`, in the target's context if it still exists. When it has ended
+ * (node_timeout, the client went away, the worker's end) and what failed was the handler
+ * reaching for it afterwards, that is a consequence of the end, which was logged where it was
+ * one (node_timeout's error): info, as nginx logs a client that closed its connection.
+ */
 export function reportFailure(target: LogTarget, subject: string, failure: unknown): void {
-    if (!reportOn(target, `${subject} failed: ${toLogMessage(failure)}`)) {
-        // node_timeout (or the worker's end) ended it first
+    if (reportOn(target, `${subject} failed: ${toLogMessage(failure)}`)) return;
+    if (usedAfterItsEnd(failure)) {
+        logWorker(LogLevel.INFO, `${subject} used its request after the request had ended (node_timeout, or ` +
+            `the client closed the connection): ${toLogMessage(failure)}`);
+    } else {
         logWorker(LogLevel.ERR, `${subject} failed after its request ended: ${toLogMessage(failure)}`);
     }
 }
