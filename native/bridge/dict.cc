@@ -21,7 +21,6 @@ using v8::FunctionCallbackInfo;
 using v8::FunctionTemplate;
 using v8::Isolate;
 using v8::Local;
-using v8::NewStringType;
 using v8::Number;
 using v8::String;
 using v8::Value;
@@ -114,15 +113,10 @@ void Get(const FunctionCallbackInfo<Value>& info) {
       ReturnNumber(info, value.number);
       return rc;
     }
-    Isolate* isolate = info.GetIsolate();
-    int len = static_cast<int>(value.len);
     Local<String> text;
-    bool made = value.ascii
-                    ? String::NewFromOneByte(isolate, reinterpret_cast<uint8_t*>(value.text),
-                                             NewStringType::kNormal, len).ToLocal(&text)
-                    : String::NewFromUtf8(isolate, value.text, NewStringType::kNormal, len)
-                          .ToLocal(&text);
-    if (made) info.GetReturnValue().Set(text);  // else V8 threw (too long a string)
+    if (NewText(info.GetIsolate(), value.text, value.len, value.ascii).ToLocal(&text)) {
+      info.GetReturnValue().Set(text);  // else V8 threw (too long a string)
+    }
     return rc;
   });
 }

@@ -187,6 +187,15 @@ bool ToHostValue(Isolate* isolate, Local<Value> value, ngx_node_value_t* out,
   return true;
 }
 
+MaybeLocal<String> NewText(Isolate* isolate, const char* data, size_t len, bool ascii) {
+  // ASCII (what nginx hands over, mostly) is a one-byte string as it is: V8's UTF-8 decoder
+  // costs a short string some 150 instructions more
+  int length = static_cast<int>(len);
+  return ascii ? String::NewFromOneByte(isolate, reinterpret_cast<const uint8_t*>(data),
+                                        NewStringType::kNormal, length)
+               : String::NewFromUtf8(isolate, data, NewStringType::kNormal, length);
+}
+
 Local<Value> FromHostValue(Isolate* isolate, const ngx_node_value_t& value) {
   switch (value.type) {
     case NGX_NODE_NULL:
@@ -196,16 +205,10 @@ Local<Value> FromHostValue(Isolate* isolate, const ngx_node_value_t& value) {
     case NGX_NODE_NUMBER:
       return Number::New(isolate, value.number);
     case NGX_NODE_STRING: {
-      // ASCII (what nginx hands over, mostly) is a one-byte string as it is: V8's UTF-8
-      // decoder costs a short string some 150 instructions more
       Local<String> s;
-      int len = static_cast<int>(value.len);
-      MaybeLocal<String> made =
-          IsAscii(value.data, value.len)
-              ? String::NewFromOneByte(isolate, reinterpret_cast<const uint8_t*>(value.data),
-                                       NewStringType::kNormal, len)
-              : String::NewFromUtf8(isolate, value.data, NewStringType::kNormal, len);
-      return made.ToLocal(&s) ? Local<Value>(s) : Local<Value>(String::Empty(isolate));
+      return NewText(isolate, value.data, value.len, IsAscii(value.data, value.len)).ToLocal(&s)
+                 ? Local<Value>(s)
+                 : Local<Value>(String::Empty(isolate));
     }
     case NGX_NODE_BYTES: {
       Local<v8::Object> buffer;

@@ -57,6 +57,9 @@ class Utf8Text {
 bool ToHostValue(v8::Isolate* isolate, v8::Local<v8::Value> value,
                  ngx_node_value_t* out, std::string* storage);
 
+// A V8 string of UTF-8 text; `ascii` (the caller knows it) makes a one-byte copy, not decoded.
+v8::MaybeLocal<v8::String> NewText(v8::Isolate* isolate, const char* data, size_t len, bool ascii);
+
 v8::Local<v8::Value> FromHostValue(v8::Isolate* isolate, const ngx_node_value_t& value);
 
 // The result object a host op fills in; applies itself to the call's return value.
