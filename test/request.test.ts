@@ -99,8 +99,12 @@ describe('the r object', () => {
 
     it('reads UTF-8 from nginx as the characters it encodes, wherever they fall in the string', async () => {
         // the bridge takes ASCII as it is and decodes the rest: a character before, at and after
-        // each 8-byte word of its check, and plain ASCII of the same lengths
-        for (const name of ['é', 'abcdefé', 'abcdefgé', 'abcdefghijklmnoé', 'abcdefghijklmnop', 'x€y日本', 'ascii']) {
+        // each 8-byte word and 64-byte block of its check, and plain ASCII of the same lengths
+        const aroundBlocks = [52, 56, 57, 58, 62, 63, 64, 65, 120, 121, 122, 126, 127, 128].map((n) => 'a'.repeat(n));
+        for (const name of [
+            'é', 'abcdefé', 'abcdefgé', 'abcdefghijklmnoé', 'abcdefghijklmnop', 'x€y日本', 'ascii',
+            ...aroundBlocks.map((run) => `${run}é`), ...aroundBlocks,
+        ]) {
             const reply = await request(nginx.url(`/info/${encodeURIComponent(name)}?v=${encodeURIComponent(name)}`));
             assert.equal(reply.status, 200, name);
             const info = JSON.parse(reply.text);

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 
 import { request } from './harness/http';
-import { Nginx, sleep } from './harness/nginx';
+import { LOG_LEVEL, Nginx, sleep } from './harness/nginx';
 import { fixture } from './harness/paths';
 import { echoServer, tcpExchange, TcpServer, tcpServer, udpExchange, UdpServer, udpServer } from './harness/tcp';
 
@@ -15,7 +15,7 @@ const servers = [
     'allow', 'deny', 'allowLater', 'throws', 'undecided', 'status503', 'preread', 'prereadBytes',
     'prereadSend', 'prereadVariable', 'asyncSet', 'state', 'filter', 'filterBytes', 'filterAsync',
     'filterBoth', 'filterThrows', 'timeout', 'bufferFull', 'udp', 'filterText', 'filterChunks', 'filterTwice',
-    'filterOrder', 'filterEmpty',
+    'filterOrder', 'filterEmpty', 'filterMarks', 'filterAfterAwait', 'filterTextHalfClose',
 ] as const;
 type ServerName = (typeof servers)[number];
 
@@ -70,6 +70,9 @@ describe('stream', () => {
     server { ${listen('filterThrows')} node_filter s.throwingFilter; proxy_pass ${upstream}; }
     server { ${listen('filterOrder')} node_filter s.namesItsDirection; proxy_pass ${upstream}; }
     server { ${listen('filterEmpty')} node_filter s.emptySends; proxy_pass ${upstream}; }
+    server { ${listen('filterMarks')} node_filter s.marksAfter; proxy_pass ${upstream}; }
+    server { ${listen('filterAfterAwait')} node_filter s.forwardsAfterAwait; proxy_half_close on; proxy_pass ${upstream}; }
+    server { ${listen('filterTextHalfClose')} node_filter s.passText; proxy_half_close on; proxy_pass ${upstream}; }
     server { ${listen('timeout')} node_timeout 300ms; node_access s.neverDecides; proxy_pass ${upstream}; }
     server { ${listen('bufferFull')} preread_buffer_size 64; node_preread s.neverEnough; proxy_pass ${upstream}; }
     server {
@@ -226,6 +229,33 @@ describe('stream', () => {
             const reply = await tcpExchange(port('filterTwice'), ['ab', 'cd'], { gapMs: 50, endAfterMs: 300 });
             assert.equal(reply.text, 'ababcdcd');
         });
+
+        it('sends a chunk\'s text and then what follows it in that order', async () => {
+            const reply = await tcpExchange(port('filterMarks'), ['ab', 'cd', 'ef'], { gapMs: 50, endAfterMs: 300 });
+            assert.equal(reply.text, 'ab.cd.ef.');
+        });
+
+        for (const [server, when, suffix] of [
+            ['filterTextHalfClose', 'in its call', ''], ['filterAfterAwait', 'after an await', ', after an await'],
+        ] as const) {
+            it(`sends each chunk's text on ${when}, megabytes both ways, byte for byte`, async () => {
+                const line = (i: number) => `${i} the quick brown fox jumps over the lazy dog\n`;
+                const ascii = Array.from({ length: 60000 }, (_, i) => line(i)).join('');
+                const mixed = Buffer.from('h\u00e9llo \u20ac \u{1f600}\n'.repeat(20000));
+                const parts = [ascii, mixed.subarray(0, 100001), mixed.subarray(100001), ascii];
+                const reply = await tcpExchange(port(server), parts, { halfClose: true, timeoutMs: 20000 });
+                const sent = Buffer.concat(parts.map((part) => Buffer.from(part)));
+                assert.ok(sent.length > 5_000_000);
+                assert.equal(reply.data.length, sent.length);
+                assert.ok(reply.data.equals(sent), 'what came back is what was sent');
+                assert.deepEqual(nginx.troubles(), []);
+                if (LOG_LEVEL === 'debug') {
+                    // the ASCII chunks went on themselves, not as copies: nginx's debug log says so
+                    const forwarded = nginx.errorLog().match(new RegExp(`the chunk goes on \\(\\d+ bytes${suffix}\\)`, 'g')) ?? [];
+                    assert.ok(forwarded.length >= 10, `chunks that went on themselves: ${forwarded.length}`);
+                }
+            });
+        }
 
         it('rewrites bytes', async () => {
             const sent = Buffer.from([0, 1, 2, 0xfe, 0xff]);

@@ -47,7 +47,10 @@ typedef enum {
     NGX_NODE_BOOLEAN,
     NGX_NODE_NUMBER,
     NGX_NODE_STRING,          /* UTF-8 text */
-    NGX_NODE_BYTES            /* binary: a Buffer / Uint8Array / ArrayBuffer on the JS side */
+    NGX_NODE_BYTES,           /* binary: a Buffer / Uint8Array / ArrayBuffer on the JS side */
+    NGX_NODE_ASCII_OR_BYTES   /* to JS only: a string if the bytes are all ASCII, else a
+                                 Buffer (data that is text, decoded by JS when it is not
+                                 plain ASCII) */
 } ngx_node_type_e;
 
 
@@ -146,6 +149,14 @@ typedef void (*ngx_node_op_pt)(void *object, unsigned op,
                                           the chunk's, 0 upstream, 1 down) */ \
     X(CHUNK_DONE, chunkDone)          /* (fromUpstream, failed): an async     \
                                           callback of a chunk settled */      \
+    X(LISTEN, listen)                 /* (fromUpstream, what): the callback   \
+                                          of that direction takes nothing (0, \
+                                          there is none), Buffers (1), strings\
+                                          (2) */                              \
+    X(FORWARD, forward)               /* (fromUpstream, last, flush, its own  \
+                                          direction): s.send() of the text of \
+                                          the chunk given to that direction's \
+                                          callback -> false: not forwarded */ \
     X(PREFETCHED, prefetched)         /* (handler, value): async node_set */  \
     X(FETCH, fetch)                   /* the number of the ngx.fetch settings \
                                           of the session's block */           \

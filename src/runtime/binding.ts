@@ -74,8 +74,8 @@ const httpOpNames = [
 const luaOpNames = ['target', 'complete'] as const;
 
 const streamOpNames = [
-    'remoteAddress', 'status', 'variable', 'setVariable', 'decide', 'log', 'send', 'chunkDone', 'prefetched',
-    'fetch',
+    'remoteAddress', 'status', 'variable', 'setVariable', 'decide', 'log', 'send', 'chunkDone', 'listen', 'forward',
+    'prefetched', 'fetch',
 ] as const;
 
 export type WorkerOp = (typeof workerOpNames)[number];

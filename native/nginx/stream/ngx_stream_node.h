@@ -60,12 +60,21 @@ typedef enum {
 } ngx_stream_node_step_e;
 
 
+/* what a direction's callback takes (none: its chunks pass as they are) */
+#define NGX_STREAM_NODE_LISTENER_NONE   0
+#define NGX_STREAM_NODE_LISTENER_BYTES  1
+#define NGX_STREAM_NODE_LISTENER_TEXT   2
+
+
 /* one direction of the filter */
 typedef struct {
     ngx_chain_t            *queue;       /* chunks waiting for their callback */
     ngx_chain_t           **last;
     ngx_buf_t              *pending;     /* the chunk whose async callback runs */
     ngx_event_t             timeout;     /* node_timeout of that callback */
+    unsigned                listener:2;  /* NGX_STREAM_NODE_LISTENER_* */
+    unsigned                forwarded:1; /* the chunk itself went on: s.send() of its
+                                            text unchanged */
 } ngx_stream_node_direction_t;
 
 
@@ -93,6 +102,7 @@ typedef struct {
     ngx_uint_t              kept;        /* those of them that kept their memory */
     ngx_chain_t            *busy;        /* our buffers, being sent */
     ngx_int_t               chunk_direction;  /* of the chunk being called, or -1 */
+    ngx_buf_t              *chunk;            /* that chunk */
     ngx_int_t               chunk_settled;    /* its async callback settled in the
                                                  call: NGX_OK, NGX_ERROR, or 0 */
     ngx_event_t             fail;        /* posted: end the session with 500 */
@@ -134,6 +144,12 @@ char *ngx_stream_node_periodic(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_stream_node_filter_init(ngx_conf_t *cf);
 void ngx_stream_node_send(ngx_stream_session_t *s, ngx_stream_node_ctx_t *ctx,
     const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res);
+void ngx_stream_node_forward(ngx_stream_session_t *s,
+    ngx_stream_node_ctx_t *ctx, const ngx_node_value_t *args, unsigned nargs,
+    ngx_node_result_t *res);
+void ngx_stream_node_listen(ngx_stream_session_t *s,
+    ngx_stream_node_ctx_t *ctx, const ngx_node_value_t *args, unsigned nargs,
+    ngx_node_result_t *res);
 void ngx_stream_node_chunk_done(ngx_stream_session_t *s,
     ngx_stream_node_ctx_t *ctx, const ngx_node_value_t *args, unsigned nargs,
     ngx_node_result_t *res);

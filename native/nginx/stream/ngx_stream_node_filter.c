@@ -2,7 +2,9 @@
  * node_filter: the data nginx proxies (or returns), through JavaScript. node_filter's function
  * runs once, at the first chunk, and registers s.on() callbacks; each chunk then goes to the
  * callback of its direction (upload: from the client, download: from the upstream), or passes
- * as it is when there is none. A callback's s.send() output goes on in the chunk's place.
+ * as it is when there is none (without a call into JavaScript). A callback's s.send() output
+ * goes on in the chunk's place; a chunk's text sent back unchanged is the chunk itself, not
+ * a copy.
  *
  * An async callback holds its direction until it settles: its chunk stays unconsumed in
  * nginx's buffer, so once that buffer is full nginx stops reading the side it comes from
@@ -173,9 +175,21 @@ ngx_stream_node_filter_chunk(ngx_stream_session_t *s,
     ngx_node_value_t             data, ret;
     ngx_stream_node_srv_conf_t  *nscf;
 
+    switch (ctx->directions[from_upstream].listener) {
+
+    case NGX_STREAM_NODE_LISTENER_NONE:
+        return NGX_NODE_DISPATCH_PASS;
+
+    case NGX_STREAM_NODE_LISTENER_TEXT:
+        data.type = NGX_NODE_ASCII_OR_BYTES;
+        break;
+
+    default:
+        data.type = NGX_NODE_BYTES;
+    }
+
     nscf = ngx_stream_get_module_srv_conf(s, ngx_stream_node_module);
 
-    data.type = NGX_NODE_BYTES;
     data.number = 0;
     data.data = ngx_buf_in_memory(b) ? (const char *) b->pos : "";
     data.len = ngx_buf_in_memory(b) ? (size_t) (b->last - b->pos) : 0;
@@ -184,12 +198,15 @@ ngx_stream_node_filter_chunk(ngx_stream_session_t *s,
             | (b->last_buf ? NGX_NODE_FLAG_LAST : 0);
 
     ctx->chunk_direction = from_upstream;
+    ctx->chunk = b;
     ctx->chunk_settled = 0;
+    ctx->directions[from_upstream].forwarded = 0;
 
     rc = ngx_node_call(s->connection->log, NGX_NODE_KIND_STREAM_CHUNK,
                        nscf->filter, ctx->handle, &data, flags, &ret);
 
     ctx->chunk_direction = -1;
+    ctx->chunk = NULL;
 
     if (rc != NGX_OK || ret.type != NGX_NODE_NUMBER) {
         return NGX_NODE_DISPATCH_FAILED;
@@ -239,8 +256,12 @@ ngx_stream_node_filter_run(ngx_stream_session_t *s, ngx_stream_node_ctx_t *ctx,
             continue;
 
         case NGX_NODE_DISPATCH_DONE:
-            /* the callback took it; what it sent is collected */
-            b->pos = b->last;
+            /* the callback took it; what it sent is collected (the chunk itself,
+             * if it sent its text unchanged) */
+            if (!dir->forwarded) {
+                b->pos = b->last;
+            }
+
             ngx_free_chain(s->connection->pool, cl);
             continue;
 
@@ -268,13 +289,14 @@ ngx_stream_node_filter_run(ngx_stream_session_t *s, ngx_stream_node_ctx_t *ctx,
         }
     }
 
+    if (ctx->failed) {
+        /* the session ends: what was collected stays for the cleanup */
+        return NGX_OK;
+    }
+
     out = ctx->collected;
     ctx->collected = NULL;
     ctx->collected_last = &ctx->collected;
-
-    if (ctx->failed) {
-        return NGX_OK;
-    }
 
     return ngx_stream_node_filter_pass(s, ctx, out, from_upstream);
 }
@@ -349,72 +371,70 @@ ngx_stream_node_body_filter(ngx_stream_session_t *s, ngx_chain_t *in,
 }
 
 
-/* s.send(data, last, flush, direction): -1 the direction of the chunk being called, or of
- * the one direction that waits for an async callback */
-void
-ngx_stream_node_send(ngx_stream_session_t *s, ngx_stream_node_ctx_t *ctx,
-    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
+/*
+ * Where s.send() goes: to the direction it names, or (-1) to that of the chunk being called,
+ * or of the one direction whose callback is awaited; -1 when it cannot tell. *collect: the
+ * data takes the place of the chunk being called, in the order it is sent.
+ */
+static ngx_int_t
+ngx_stream_node_send_direction(ngx_stream_node_ctx_t *ctx, ngx_int_t direction,
+    ngx_uint_t *collect)
 {
-    size_t        size;
-    u_char       *start, *end;
-    ngx_buf_t    *b;
-    ngx_str_t     data;
-    ngx_int_t     direction;
-    ngx_uint_t    collect, last, flush;
-    ngx_chain_t  *cl;
-
-    if (!ctx->filtering || ctx->failed) {
-        ngx_node_result_type_error(res, "s.send(): only in node_filter's "
-                                        "callbacks, while the session is "
-                                        "filtered");
-        return;
-    }
-
-    if (ngx_node_arg_str(args, nargs, 0, &data) != NGX_OK
-        || ngx_node_arg_int(args, nargs, 3, &direction) != NGX_OK)
-    {
-        ngx_node_result_type_error(res, "s.send(data[, options]): data is a "
-                                        "string or bytes");
-        return;
-    }
-
-    collect = 0;
+    *collect = 0;
 
     if (ctx->chunk_direction >= 0
         && (direction < 0 || direction == ctx->chunk_direction))
     {
-        /* in the chunk's own call, to its direction (named or not): its output,
-         * in the chunk's place, in the order it was sent */
-        direction = ctx->chunk_direction;
-        collect = 1;
-
-    } else if (direction < 0) {
-        if ((ctx->directions[0].pending == NULL)
-            != (ctx->directions[1].pending == NULL))
-        {
-            direction = ctx->directions[1].pending != NULL;
-
-        } else {
-            ngx_node_result_type_error(res, "s.send(): outside a callback's "
-                                            "own call (after an await, in a "
-                                            "timer) say where: "
-                                            "{ from_upstream: true|false }, or "
-                                            "s.sendUpstream() / "
-                                            "s.sendDownstream()");
-            return;
-        }
+        *collect = 1;
+        return ctx->chunk_direction;
     }
 
-    if (ngx_stream_node_destination(s, direction) == NULL) {
-        ngx_node_result_fail(res, "s.send(): no upstream connection to send "
-                                  "to");
+    if (direction >= 0) {
+        return direction;
+    }
+
+    if ((ctx->directions[0].pending == NULL)
+        != (ctx->directions[1].pending == NULL))
+    {
+        return ctx->directions[1].pending != NULL;
+    }
+
+    return -1;
+}
+
+
+/* a link of ours sent on: in the chunk's place, or at once */
+static void
+ngx_stream_node_send_link(ngx_stream_session_t *s, ngx_stream_node_ctx_t *ctx,
+    ngx_chain_t *cl, ngx_int_t direction, ngx_uint_t collect,
+    ngx_node_result_t *res)
+{
+    if (collect) {
+        *ctx->collected_last = cl;
+        ctx->collected_last = &cl->next;
         return;
     }
 
-    last = nargs > 1 && args[1].type == NGX_NODE_BOOLEAN && args[1].number;
-    flush = nargs > 2 && args[2].type == NGX_NODE_BOOLEAN && args[2].number;
+    if (ngx_stream_node_filter_pass(s, ctx, cl, direction) == NGX_ERROR) {
+        ngx_stream_node_filter_failed(ctx);
+        ngx_node_result_fail(res, "s.send(): sending failed (the peer went "
+                                  "away?)");
+    }
+}
 
-    if (data.len == 0 && !last && !flush) {
+
+/* a copy of data in one of our buffers, sent on */
+static void
+ngx_stream_node_send_copy(ngx_stream_session_t *s, ngx_stream_node_ctx_t *ctx,
+    u_char *data, size_t len, ngx_uint_t last, ngx_uint_t flush,
+    ngx_int_t direction, ngx_uint_t collect, ngx_node_result_t *res)
+{
+    size_t        size;
+    u_char       *start, *end;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    if (len == 0 && !last && !flush) {
         /* nothing to send, nothing to mark: an empty buffer nginx would refuse */
         return;
     }
@@ -447,7 +467,7 @@ ngx_stream_node_send(ngx_stream_session_t *s, ngx_stream_node_ctx_t *ctx,
 
     cl->next = NULL;
 
-    size = data.len ? data.len + NGX_STREAM_NODE_COPY_ALIGN - 1 : 0;
+    size = len ? len + NGX_STREAM_NODE_COPY_ALIGN - 1 : 0;
 
     if (start && (size_t) (end - start) < size) {
         ngx_free(start);
@@ -470,10 +490,10 @@ ngx_stream_node_send(ngx_stream_session_t *s, ngx_stream_node_ctx_t *ctx,
     b->start = start;
     b->end = end;
 
-    if (data.len) {
-        b->pos = start + (((uintptr_t) data.data - (uintptr_t) start)
+    if (len) {
+        b->pos = start + (((uintptr_t) data - (uintptr_t) start)
                           & (NGX_STREAM_NODE_COPY_ALIGN - 1));
-        b->last = ngx_cpymem(b->pos, data.data, data.len);
+        b->last = ngx_cpymem(b->pos, data, len);
         b->temporary = 1;
     }
 
@@ -481,17 +501,151 @@ ngx_stream_node_send(ngx_stream_session_t *s, ngx_stream_node_ctx_t *ctx,
     b->flush = flush;
     b->tag = (ngx_buf_tag_t) &ngx_stream_node_module;
 
-    if (collect) {
-        *ctx->collected_last = cl;
-        ctx->collected_last = &cl->next;
+    ngx_stream_node_send_link(s, ctx, cl, direction, collect, res);
+}
+
+
+/* s.send(data, last, flush, direction): -1 the direction of the chunk being called, or of
+ * the one direction that waits */
+void
+ngx_stream_node_send(ngx_stream_session_t *s, ngx_stream_node_ctx_t *ctx,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
+{
+    ngx_str_t   data;
+    ngx_int_t   direction;
+    ngx_uint_t  collect, last, flush;
+
+    if (!ctx->filtering || ctx->failed) {
+        ngx_node_result_type_error(res, "s.send(): only in node_filter's "
+                                        "callbacks, while the session is "
+                                        "filtered");
         return;
     }
 
-    if (ngx_stream_node_filter_pass(s, ctx, cl, direction) == NGX_ERROR) {
-        ngx_stream_node_filter_failed(ctx);
-        ngx_node_result_fail(res, "s.send(): sending failed (the peer went "
-                                  "away?)");
+    if (ngx_node_arg_str(args, nargs, 0, &data) != NGX_OK
+        || ngx_node_arg_int(args, nargs, 3, &direction) != NGX_OK)
+    {
+        ngx_node_result_type_error(res, "s.send(data[, options]): data is a "
+                                        "string or bytes");
+        return;
     }
+
+    direction = ngx_stream_node_send_direction(ctx, direction, &collect);
+
+    if (direction < 0) {
+        ngx_node_result_type_error(res, "s.send(): outside a callback's own "
+                                        "call (after an await, in a timer) "
+                                        "say where: "
+                                        "{ from_upstream: true|false }, or "
+                                        "s.sendUpstream() / "
+                                        "s.sendDownstream()");
+        return;
+    }
+
+    if (ngx_stream_node_destination(s, direction) == NULL) {
+        ngx_node_result_fail(res, "s.send(): no upstream connection to send "
+                                  "to");
+        return;
+    }
+
+    last = nargs > 1 && args[1].type == NGX_NODE_BOOLEAN && args[1].number;
+    flush = nargs > 2 && args[2].type == NGX_NODE_BOOLEAN && args[2].number;
+
+    ngx_stream_node_send_copy(s, ctx, data.data, data.len, last, flush,
+                              direction, collect, res);
+}
+
+
+/*
+ * forward(fromUpstream, last, flush, itsOwn): s.send() of the text of the chunk given to
+ * that direction's callback, unchanged, while the chunk is still ours (in its call, or while
+ * its async callback is awaited), to its own direction. Where the flags are the chunk's, the
+ * chunk itself goes on, without a copy; it is then nginx's to consume, as a chunk that
+ * passes. Answers false where it does not apply: then the runtime sends the text as s.send()
+ * sends any.
+ */
+void
+ngx_stream_node_forward(ngx_stream_session_t *s, ngx_stream_node_ctx_t *ctx,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
+{
+    ngx_buf_t                    *b;
+    ngx_int_t                     from, direction;
+    ngx_uint_t                    collect, last, flush, i;
+    ngx_chain_t                  *cl;
+    ngx_node_value_t              answer;
+    ngx_stream_node_direction_t  *dir;
+
+    for (i = 0; i < 4; i++) {
+        if (i >= nargs || args[i].type != NGX_NODE_BOOLEAN) {
+            ngx_node_result_fail(res, "forward(fromUpstream, last, flush, "
+                                      "itsOwn)");
+            return;
+        }
+    }
+
+    from = args[0].number != 0;
+    last = args[1].number != 0;
+    flush = args[2].number != 0;
+
+    answer = (ngx_node_value_t) { NGX_NODE_BOOLEAN, 0, NULL, 0 };
+
+    direction = ngx_stream_node_send_direction(ctx, args[3].number ? -1 : from,
+                                               &collect);
+    dir = &ctx->directions[from];
+    b = collect ? ctx->chunk : dir->pending;
+
+    if (!ctx->filtering || ctx->failed || direction != from || b == NULL
+        || dir->forwarded || ngx_stream_node_destination(s, from) == NULL)
+    {
+        res->set(res, &answer);
+        return;
+    }
+
+    answer.number = 1;
+    res->set(res, &answer);
+
+    if (last != b->last_buf || (flush != b->flush && !b->last_buf)) {
+        /* other flags than the chunk's: a copy with those */
+        ngx_stream_node_send_copy(s, ctx, b->pos, b->last - b->pos, last,
+                                  flush, from, collect, res);
+        return;
+    }
+
+    cl = ngx_alloc_chain_link(s->connection->pool);
+    if (cl == NULL) {
+        ngx_node_result_fail(res, "out of memory");
+        return;
+    }
+
+    cl->buf = b;
+    cl->next = NULL;
+    dir->forwarded = 1;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_STREAM, s->connection->log, 0,
+                   "stream node: s.send() of a chunk's text unchanged: the "
+                   "chunk goes on (%uz bytes%s)", (size_t) (b->last - b->pos),
+                   collect ? "" : ", after an await");
+
+    ngx_stream_node_send_link(s, ctx, cl, from, collect, res);
+}
+
+
+/* listen(fromUpstream, what): what the direction's callback takes, if there is one */
+void
+ngx_stream_node_listen(ngx_stream_session_t *s, ngx_stream_node_ctx_t *ctx,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
+{
+    if (nargs < 2 || args[0].type != NGX_NODE_BOOLEAN
+        || args[1].type != NGX_NODE_NUMBER
+        || (args[1].number != NGX_STREAM_NODE_LISTENER_NONE
+            && args[1].number != NGX_STREAM_NODE_LISTENER_BYTES
+            && args[1].number != NGX_STREAM_NODE_LISTENER_TEXT))
+    {
+        ngx_node_result_fail(res, "listen(fromUpstream, what)");
+        return;
+    }
+
+    ctx->directions[args[0].number != 0].listener = (unsigned) args[1].number;
 }
 
 
@@ -509,8 +663,12 @@ ngx_stream_node_chunk_settled(ngx_stream_session_t *s,
         return;
     }
 
-    dir->pending->pos = dir->pending->last;
+    if (!dir->forwarded) {
+        dir->pending->pos = dir->pending->last;
+    }
+
     dir->pending = NULL;
+    dir->forwarded = 0;
 
     if (dir->timeout.timer_set) {
         ngx_del_timer(&dir->timeout);

@@ -829,6 +829,8 @@ static ngx_stream_node_op_pt  ngx_stream_node_ops[NGX_NODE_STREAM_OP_COUNT] = {
     [NGX_NODE_STREAM_OP_LOG] = ngx_stream_node_op_log,
     [NGX_NODE_STREAM_OP_SEND] = ngx_stream_node_send,
     [NGX_NODE_STREAM_OP_CHUNK_DONE] = ngx_stream_node_chunk_done,
+    [NGX_NODE_STREAM_OP_LISTEN] = ngx_stream_node_listen,
+    [NGX_NODE_STREAM_OP_FORWARD] = ngx_stream_node_forward,
     [NGX_NODE_STREAM_OP_PREFETCHED] = ngx_stream_node_op_prefetched,
     [NGX_NODE_STREAM_OP_FETCH] = ngx_stream_node_fetch_op,
 };

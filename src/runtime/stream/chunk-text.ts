@@ -3,9 +3,10 @@
  * one after another: a UTF-8 character cut between chunks arrives whole, with the chunk that
  * completes it. In preread, each call gives all the data read so far, again.
  *
- * A chunk of ASCII with nothing held from the one before (the usual case) becomes a one-byte
- * string as it is, without decoding. Such a chunk's string keeps its bytes: a callback that
- * sends it on unchanged (`s.send(data)`) sends them, instead of the string encoded again.
+ * A chunk of ASCII with nothing held from the one before (the usual case) comes from the bridge
+ * as a one-byte string already (NGX_NODE_ASCII_OR_BYTES), and is the text as it is. A callback
+ * that sends such a string on unchanged (`s.send(data)`) may send the chunk itself
+ * (isChunk()), without a copy.
  */
 import { isAscii } from 'node:buffer';
 import { StringDecoder } from 'node:string_decoder';
@@ -13,26 +14,29 @@ import { StringDecoder } from 'node:string_decoder';
 export class ChunkText {
     /** made at the first chunk that is not plain ASCII */
     private decoder: StringDecoder | undefined = undefined;
-    /** the last chunk's string, when it was ASCII, and its bytes */
+    /** the last chunk's string, when it was ASCII */
     private text: string | undefined = undefined;
-    private bytes: Buffer | undefined = undefined;
 
-    /** The text of the next chunk; `last`: nothing follows, bytes held are let go. */
-    next(chunk: Buffer, last: boolean): string {
-        if (!this.holding() && isAscii(chunk)) {
-            this.text = chunk.toString('latin1');
-            this.bytes = chunk;
-            return this.text;
+    /**
+     * The text of the next chunk: its ASCII as a string, else its bytes; `last`: nothing
+     * follows, bytes held are let go.
+     */
+    next(chunk: string | Buffer, last: boolean): string {
+        if (typeof chunk === 'string') {
+            if (!this.holding()) {
+                this.text = chunk;
+                return chunk;
+            }
+            chunk = Buffer.from(chunk, 'latin1');
         }
         this.text = undefined;
-        this.bytes = undefined;
         this.decoder ??= new StringDecoder('utf8');
         return last ? this.decoder.write(chunk) + this.decoder.end() : this.decoder.write(chunk);
     }
 
-    /** The bytes `data` came from, if it is the last chunk's string. */
-    bytesOf(data: unknown): Buffer | undefined {
-        return this.text !== undefined && data === this.text ? this.bytes : undefined;
+    /** `data` is the last chunk's text, which is its bytes exactly. */
+    isChunk(data: string): boolean {
+        return this.text !== undefined && data === this.text;
     }
 
     /** The decoder holds the start of a character cut at the end of the chunk before. */

@@ -172,7 +172,8 @@ export class StreamSessions {
         let result: unknown;
         s.chunk = chunkFlags;
         try {
-            result = inFetchScope(s, () => listener.callback(StreamSession.data(listener, dataOf(arg), chunkFlags.last), chunkFlags));
+            const data = typeof arg === 'string' ? arg : dataOf(arg);
+            result = inFetchScope(s, () => listener.callback(StreamSession.data(listener, data, chunkFlags.last), chunkFlags));
         } catch (error) {
             reportFailure(s, subject, error);
             return Dispatch.Failed;

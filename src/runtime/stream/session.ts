@@ -19,6 +19,11 @@ const DECLINED = -5;
 const FORBIDDEN = 403;
 const ERROR = -1;
 
+/** what a direction's callback takes, for nginx (NGX_STREAM_NODE_LISTENER_*) */
+const NO_LISTENER = 0;
+const TAKES_BUFFERS = 1;
+const TAKES_STRINGS = 2;
+
 /** s.send()'s direction: the chunk's (or the one direction that waits), upstream, client */
 const ITS_OWN = -1;
 const TO_UPSTREAM = 0;
@@ -123,8 +128,8 @@ export class StreamSession implements NginxStreamSession, FetchScoped {
             if (code < -6 || code > 503) throw new RangeError(`s.${verb}(code): code is out of range`);
         }
         // a decision ends the round: what waited for data no longer does
-        this.listeners[0] = undefined;
-        this.listeners[1] = undefined;
+        if (this.listeners[0] !== undefined) this.listen(0, undefined);
+        if (this.listeners[1] !== undefined) this.listen(1, undefined);
         this.decided = true;
         native(this.handle, STREAM_OP.decide, code);
     }
@@ -165,18 +170,26 @@ export class StreamSession implements NginxStreamSession, FetchScoped {
         if (this.listeners[direction] !== undefined) {
             throw new TypeError(`event handler "${this.listeners[direction]!.name}" is already set; call s.off() first`);
         }
-        this.listeners[direction] = {
+        this.listen(direction, {
             name, callback: callback as Callback, bytes, text: bytes ? undefined : new ChunkText(),
-        };
+        });
     }
 
     off(event: EventName): void {
-        this.listeners[eventOf(event).direction] = undefined;
+        this.listen(eventOf(event).direction, undefined);
     }
 
-    /** The data of a chunk as its listener takes it: a Buffer, or text. */
-    static data(listener: Listener, data: Buffer, last: boolean): string | Buffer {
-        return listener.bytes ? data : listener.text!.next(data, last);
+    /** A direction's callback, and what nginx gives it (nothing: its chunks pass as they are). */
+    private listen(direction: 0 | 1, listener: Listener | undefined): void {
+        native(this.handle, STREAM_OP.listen, direction === 1,
+            listener === undefined ? NO_LISTENER : listener.bytes ? TAKES_BUFFERS : TAKES_STRINGS);
+        this.listeners[direction] = listener;
+    }
+
+    /** The data of a chunk as its listener takes it: a Buffer, or text (ASCII comes as text). */
+    static data(listener: Listener, data: string | Buffer, last: boolean): string | Buffer {
+        if (listener.bytes) return typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
+        return listener.text!.next(data, last);
     }
 
     /** All the data read so far (preread) as its listener takes it. */
@@ -184,13 +197,11 @@ export class StreamSession implements NginxStreamSession, FetchScoped {
         return listener.bytes ? data : textSoFar(data);
     }
 
-    /** What s.send() sends of data: a chunk's string unchanged as the bytes it came from. */
-    private bytesOf(data: unknown): string | Uint8Array {
-        if (typeof data === 'string') {
-            const bytes = this.listeners[0]?.text?.bytesOf(data) ?? this.listeners[1]?.text?.bytesOf(data);
-            if (bytes !== undefined) return bytes;
-        }
-        return toBytes(data);
+    /** Which direction's last chunk `data` is the text of, unchanged: 0, 1, or -1 (none). */
+    private chunkOf(data: string): number {
+        if (this.listeners[0]?.text?.isChunk(data)) return 0;
+        if (this.listeners[1]?.text?.isChunk(data)) return 1;
+        return -1;
     }
 
     private sendTo(direction: number, data: unknown, options: NginxStreamSendOptions | undefined): void {
@@ -198,9 +209,17 @@ export class StreamSession implements NginxStreamSession, FetchScoped {
             throw new TypeError('s.send(): only in node_filter\'s callbacks (nothing is sent from access, preread or node_set)');
         }
         const chunk = this.chunk;
-        const last = options?.last ?? chunk?.last ?? false;
-        const flush = options?.flush ?? chunk !== undefined;
-        native(this.handle, STREAM_OP.send, this.bytesOf(data), Boolean(last), Boolean(flush), direction);
+        const last = Boolean(options?.last ?? chunk?.last ?? false);
+        const flush = Boolean(options?.flush ?? chunk !== undefined);
+        if (typeof data === 'string') {
+            // a chunk's text sent on unchanged, to its own direction: the chunk itself goes
+            const from = this.chunkOf(data);
+            if (from >= 0 && (direction === ITS_OWN || direction === from)
+                && native(this.handle, STREAM_OP.forward, from === 1, last, flush, direction === ITS_OWN) === true) {
+                return;
+            }
+        }
+        native(this.handle, STREAM_OP.send, toBytes(data), last, flush, direction);
     }
 
     /**
