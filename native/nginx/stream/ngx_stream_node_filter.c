@@ -268,6 +268,16 @@ ngx_stream_node_filter_run(ngx_stream_session_t *s, ngx_stream_node_ctx_t *ctx,
         case NGX_NODE_DISPATCH_PENDING:
             /* its callback is async: the direction waits, holding the chunk */
             ngx_free_chain(s->connection->pool, cl);
+
+            if (ngx_buf_size(b) == 0) {
+                /* nothing holds an empty buffer: nginx gives it to the next
+                 * read (of either side); what it says is kept instead */
+                ngx_memzero(&dir->empty, sizeof(ngx_buf_t));
+                dir->empty.last_buf = b->last_buf;
+                dir->empty.flush = b->flush;
+                b = &dir->empty;
+            }
+
             dir->pending = b;
 
             dst = ngx_stream_node_destination(s, from_upstream);
@@ -604,8 +614,10 @@ ngx_stream_node_forward(ngx_stream_session_t *s, ngx_stream_node_ctx_t *ctx,
     answer.number = 1;
     res->set(res, &answer);
 
-    if (last != b->last_buf || (flush != b->flush && !b->last_buf)) {
-        /* other flags than the chunk's: a copy with those */
+    if (ngx_buf_size(b) == 0
+        || last != b->last_buf || (flush != b->flush && !b->last_buf))
+    {
+        /* an empty chunk, or other flags than the chunk's: a buffer of ours */
         ngx_stream_node_send_copy(s, ctx, b->pos, b->last - b->pos, last,
                                   flush, from, collect, res);
         return;

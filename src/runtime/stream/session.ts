@@ -197,11 +197,15 @@ export class StreamSession implements NginxStreamSession, FetchScoped {
         return listener.bytes ? data : textSoFar(data);
     }
 
-    /** Which direction's last chunk `data` is the text of, unchanged: 0, 1, or -1 (none). */
-    private chunkOf(data: string): number {
+    /**
+     * The direction whose last chunk `data` is the text of, unchanged, among those it may go to
+     * (`direction`, or the chunk's being called, or either): 0, 1, or -1 (none).
+     */
+    private chunkOf(data: string, direction: number): number {
+        const own = direction !== ITS_OWN ? direction : this.chunk === undefined ? -1 : this.chunk.from_upstream ? 1 : 0;
+        if (own >= 0) return this.listeners[own]?.text?.isChunk(data) ? own : -1;
         if (this.listeners[0]?.text?.isChunk(data)) return 0;
-        if (this.listeners[1]?.text?.isChunk(data)) return 1;
-        return -1;
+        return this.listeners[1]?.text?.isChunk(data) ? 1 : -1;
     }
 
     private sendTo(direction: number, data: unknown, options: NginxStreamSendOptions | undefined): void {
@@ -213,9 +217,8 @@ export class StreamSession implements NginxStreamSession, FetchScoped {
         const flush = Boolean(options?.flush ?? chunk !== undefined);
         if (typeof data === 'string') {
             // a chunk's text sent on unchanged, to its own direction: the chunk itself goes
-            const from = this.chunkOf(data);
-            if (from >= 0 && (direction === ITS_OWN || direction === from)
-                && native(this.handle, STREAM_OP.forward, from === 1, last, flush, direction === ITS_OWN) === true) {
+            const from = this.chunkOf(data, direction);
+            if (from >= 0 && native(this.handle, STREAM_OP.forward, from === 1, last, flush, direction === ITS_OWN) === true) {
                 return;
             }
         }
