@@ -3,6 +3,7 @@
  * r.rawVariables (s.variables, s.rawVariables), and node_set's values.
  */
 import type { NginxRawVariables, NginxVariables } from '../api';
+import { ACCESS, nullPrototype, SOURCE, targetKeys, ViewTarget } from './view';
 
 export function descriptor(value: unknown): PropertyDescriptor {
     return { value, enumerable: true, configurable: true, writable: true };
@@ -14,30 +15,63 @@ export interface VariablesAccess {
     set(name: string, value: string): void;
 }
 
-export function variablesView(access: VariablesAccess): NginxVariables {
-    return new Proxy(Object.create(null) as NginxVariables, {
-        get: (_target, key) => typeof key === 'string' ? access.get(key) : undefined,
-        has: (_target, key) => typeof key === 'string' && access.get(key) !== undefined,
-        set: (_target, key, value) => {
-            if (typeof key !== 'string') return false;
-            access.set(key, String(value));
-            return true;
-        },
-        getOwnPropertyDescriptor: (_target, key) => {
-            const value = typeof key === 'string' ? access.get(key) : undefined;
-            return value === undefined ? undefined : descriptor(value);
-        },
-    });
+/** The same, reached by a `source` (a request's handle): one object for every request. */
+export interface VariablesSourceAccess<S> {
+    get(source: S, name: string): string | undefined;
+    set(source: S, name: string, value: string): void;
 }
 
-export function rawVariablesView(get: (name: string) => Buffer | undefined): NginxRawVariables {
-    return new Proxy(Object.create(null) as NginxRawVariables, {
-        get: (_target, key) => typeof key === 'string' ? get(key) : undefined,
-        has: (_target, key) => typeof key === 'string' && get(key) !== undefined,
-        set: () => {
-            throw new TypeError('r.rawVariables is read-only; write through r.variables');
-        },
-    });
+type VariablesTarget = ViewTarget<unknown, VariablesSourceAccess<unknown>>;
+
+function variable(target: VariablesTarget, key: string | symbol): string | undefined {
+    return typeof key === 'string' ? target[ACCESS].get(target[SOURCE], key) : undefined;
+}
+
+const variablesTraps: ProxyHandler<VariablesTarget> = {
+    get: variable,
+    has: (target, key) => variable(target, key) !== undefined,
+    set: (target, key, value) => {
+        if (typeof key !== 'string') return false;
+        target[ACCESS].set(target[SOURCE], key, String(value));
+        return true;
+    },
+    getOwnPropertyDescriptor: (target, key) => {
+        const value = variable(target, key);
+        return value === undefined ? undefined : descriptor(value);
+    },
+    getPrototypeOf: nullPrototype,
+    ownKeys: targetKeys,
+};
+
+export function sourceVariablesView<S>(source: S, access: VariablesSourceAccess<S>): NginxVariables {
+    return new Proxy(new ViewTarget(source, access) as VariablesTarget, variablesTraps) as unknown as NginxVariables;
+}
+
+/** An access of its own (closures over a session) as the source. */
+const ownAccess: VariablesSourceAccess<VariablesAccess> = {
+    get: (access, name) => access.get(name),
+    set: (access, name, value) => access.set(name, value),
+};
+
+export function variablesView(access: VariablesAccess): NginxVariables {
+    return sourceVariablesView(access, ownAccess);
+}
+
+type RawGet = (name: string) => Buffer | undefined;
+type RawVariablesTarget = ViewTarget<RawGet, undefined>;
+
+const rawVariablesTraps: ProxyHandler<RawVariablesTarget> = {
+    get: (target, key) => typeof key === 'string' ? target[SOURCE](key) : undefined,
+    has: (target, key) => typeof key === 'string' && target[SOURCE](key) !== undefined,
+    set: () => {
+        throw new TypeError('r.rawVariables is read-only; write through r.variables');
+    },
+    getPrototypeOf: nullPrototype,
+    ownKeys: targetKeys,
+};
+
+export function rawVariablesView(get: RawGet): NginxRawVariables {
+    return new Proxy(new ViewTarget(get, undefined), rawVariablesTraps) as unknown as NginxRawVariables;
 }
 
 /** A node_set value as nginx takes it: text or bytes; `undefined` leaves the variable empty. */

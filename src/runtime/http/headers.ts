@@ -1,31 +1,34 @@
 /** The case-insensitive views r.headersIn and r.headersOut. */
 import type { NginxHeadersIn, NginxHeadersOut } from '../../api';
 import { descriptor } from '../variables';
+import { ACCESS, nullPrototype, SOURCE, ViewTarget } from '../view';
 
-/** What the r.headersIn view needs from the request. */
-export interface HeadersInAccess {
+/** What the r.headersIn view needs from the request (its `source`: the request's handle). */
+export interface HeadersInAccess<S> {
     /** one header's value (nginx joins repeats with ", ", Cookie's with "; ", and keeps the
      *  first of a header it takes once) */
-    get(name: string): string | undefined;
+    get(source: S, name: string): string | undefined;
     /** [name, value, ...] as the client sent them */
-    list(): string[];
+    list(source: S): string[];
+}
+
+type HeadersInTarget = ViewTarget<unknown, HeadersInAccess<unknown>>;
+
+function headerIn(target: HeadersInTarget, key: string | symbol): string | undefined {
+    return typeof key === 'string' ? target[ACCESS].get(target[SOURCE], key) : undefined;
 }
 
 /** The traps of r.headersIn: a lookup of the one header asked for, nothing built before. */
-class HeadersInTraps implements ProxyHandler<NginxHeadersIn> {
-    constructor(private readonly access: HeadersInAccess) {}
+const headersInTraps: ProxyHandler<HeadersInTarget> = {
+    get: headerIn,
 
-    get(_target: NginxHeadersIn, key: string | symbol): string | undefined {
-        return typeof key === 'string' ? this.access.get(key) : undefined;
-    }
-
-    has(_target: NginxHeadersIn, key: string | symbol): boolean {
-        return typeof key === 'string' && this.access.get(key) !== undefined;
-    }
+    has(target: HeadersInTarget, key: string | symbol): boolean {
+        return headerIn(target, key) !== undefined;
+    },
 
     /** each name once, spelled as it first came */
-    ownKeys(): string[] {
-        const pairs = this.access.list();
+    ownKeys(target: HeadersInTarget): string[] {
+        const pairs = target[ACCESS].list(target[SOURCE]);
         const seen = new Set<string>();
         const names: string[] = [];
         for (let i = 0; i + 1 < pairs.length; i += 2) {
@@ -36,33 +39,35 @@ class HeadersInTraps implements ProxyHandler<NginxHeadersIn> {
             }
         }
         return names;
-    }
+    },
 
-    getOwnPropertyDescriptor(_target: NginxHeadersIn, key: string | symbol): PropertyDescriptor | undefined {
-        const value = this.get(_target, key);
+    getOwnPropertyDescriptor(target: HeadersInTarget, key: string | symbol): PropertyDescriptor | undefined {
+        const value = headerIn(target, key);
         return value === undefined ? undefined : { ...descriptor(value), writable: false };
-    }
+    },
+
+    getPrototypeOf: nullPrototype,
 
     set(): boolean {
         throw new TypeError('r.headersIn is read-only');
-    }
+    },
 
     deleteProperty(): boolean {
         throw new TypeError('r.headersIn is read-only');
-    }
-}
+    },
+};
 
 /** r.headersIn: case-insensitive, read-only. */
-export function headersInView(access: HeadersInAccess): NginxHeadersIn {
-    return new Proxy(Object.create(null) as NginxHeadersIn, new HeadersInTraps(access));
+export function headersInView<S>(source: S, access: HeadersInAccess<S>): NginxHeadersIn {
+    return new Proxy(new ViewTarget(source, access) as HeadersInTarget, headersInTraps) as unknown as NginxHeadersIn;
 }
 
-/** What a headersOut view needs from the request. */
-export interface HeadersOutAccess {
-    get(name: string): string | string[] | undefined;
+/** What a headersOut view needs from the request (its `source`). */
+export interface HeadersOutAccess<S> {
+    get(source: S, name: string): string | string[] | undefined;
     /** replaces the header's values with `value` (none: removes it), or adds one */
-    set(name: string, value: string | undefined, add: boolean): void;
-    names(): string[];
+    set(source: S, name: string, value: string | undefined, add: boolean): void;
+    names(source: S): string[];
 }
 
 /**
@@ -95,55 +100,61 @@ function checkDefinable(name: string, wanted: PropertyDescriptor): void {
     }
 }
 
-/** The traps of r.headersOut: each reaches the one header asked for. */
-class HeadersOutTraps implements ProxyHandler<NginxHeadersOut> {
-    constructor(private readonly access: HeadersOutAccess) {}
+type HeadersOutTarget = ViewTarget<unknown, HeadersOutAccess<unknown>>;
 
-    get(_target: NginxHeadersOut, key: string | symbol): string | string[] | undefined {
-        return typeof key === 'string' ? this.access.get(key) : undefined;
-    }
-
-    has(_target: NginxHeadersOut, key: string | symbol): boolean {
-        return typeof key === 'string' && this.access.get(key) !== undefined;
-    }
-
-    set(_target: NginxHeadersOut, key: string | symbol, value: unknown): boolean {
-        if (typeof key !== 'string') return false;
-        // one non-empty string, the usual case, goes as it is
-        if (typeof value === 'string' && value !== '') this.access.set(key, value, false);
-        else this.assign(key, value);
-        return true;
-    }
-
-    defineProperty(_target: NginxHeadersOut, key: string | symbol, wanted: PropertyDescriptor): boolean {
-        if (typeof key !== 'string') return false;
-        checkDefinable(key, wanted);
-        if ('value' in wanted) this.assign(key, wanted.value);
-        return true;
-    }
-
-    deleteProperty(_target: NginxHeadersOut, key: string | symbol): boolean {
-        if (typeof key === 'string') this.access.set(key, undefined, false);
-        return true;
-    }
-
-    ownKeys(): string[] {
-        return this.access.names();
-    }
-
-    getOwnPropertyDescriptor(_target: NginxHeadersOut, key: string | symbol): PropertyDescriptor | undefined {
-        const value = typeof key === 'string' ? this.access.get(key) : undefined;
-        return value === undefined ? undefined : descriptor(value);
-    }
-
-    private assign(name: string, value: unknown): void {
-        const values = headerValues(name, value);
-        if (values.length === 0) this.access.set(name, undefined, false);
-        values.forEach((one, i) => this.access.set(name, one, i > 0));
-    }
+function headerOut(target: HeadersOutTarget, key: string | symbol): string | string[] | undefined {
+    return typeof key === 'string' ? target[ACCESS].get(target[SOURCE], key) : undefined;
 }
 
+function assign(target: HeadersOutTarget, name: string, value: unknown): void {
+    const values = headerValues(name, value);
+    const access = target[ACCESS];
+    const source = target[SOURCE];
+    if (values.length === 0) access.set(source, name, undefined, false);
+    values.forEach((one, i) => access.set(source, name, one, i > 0));
+}
+
+/** The traps of r.headersOut: each reaches the one header asked for. */
+const headersOutTraps: ProxyHandler<HeadersOutTarget> = {
+    get: headerOut,
+
+    has(target: HeadersOutTarget, key: string | symbol): boolean {
+        return headerOut(target, key) !== undefined;
+    },
+
+    set(target: HeadersOutTarget, key: string | symbol, value: unknown): boolean {
+        if (typeof key !== 'string') return false;
+        // one non-empty string, the usual case, goes as it is
+        if (typeof value === 'string' && value !== '') target[ACCESS].set(target[SOURCE], key, value, false);
+        else assign(target, key, value);
+        return true;
+    },
+
+    defineProperty(target: HeadersOutTarget, key: string | symbol, wanted: PropertyDescriptor): boolean {
+        if (typeof key !== 'string') return false;
+        checkDefinable(key, wanted);
+        if ('value' in wanted) assign(target, key, wanted.value);
+        return true;
+    },
+
+    deleteProperty(target: HeadersOutTarget, key: string | symbol): boolean {
+        if (typeof key === 'string') target[ACCESS].set(target[SOURCE], key, undefined, false);
+        return true;
+    },
+
+    ownKeys(target: HeadersOutTarget): string[] {
+        return target[ACCESS].names(target[SOURCE]);
+    },
+
+    getOwnPropertyDescriptor(target: HeadersOutTarget, key: string | symbol): PropertyDescriptor | undefined {
+        const value = headerOut(target, key);
+        return value === undefined ? undefined : descriptor(value);
+    },
+
+    getPrototypeOf: nullPrototype,
+};
+
 /** r.headersOut: case-insensitive, writable as njs writes it. */
-export function headersOutView(access: HeadersOutAccess): NginxHeadersOut {
-    return new Proxy(Object.create(null) as NginxHeadersOut, new HeadersOutTraps(access));
+export function headersOutView<S>(source: S, access: HeadersOutAccess<S>): NginxHeadersOut {
+    return new Proxy(new ViewTarget(source, access) as HeadersOutTarget, headersOutTraps) as unknown as NginxHeadersOut;
 }

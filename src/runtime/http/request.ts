@@ -10,10 +10,10 @@ import { FETCH_SETTINGS, FetchScoped } from '../fetch/scope';
 import { LogLevel, logWorker, scriptLine, toLogMessage } from '../log';
 import { awaitHost } from '../pending';
 import { abandoned } from './abandoned';
-import { argsView } from './args';
-import { rawVariablesView, variablesView } from '../variables';
+import { ArgsAccess, argsView } from './args';
+import { rawVariablesView, sourceVariablesView, VariablesSourceAccess } from '../variables';
 import { maxKeysOption, parseForm } from './form';
-import { headersInView, headersOutView } from './headers';
+import { HeadersInAccess, HeadersOutAccess, headersInView, headersOutView } from './headers';
 
 /** How the request's handler relates to its response, for deciding when the request is done. */
 export const enum Phase {
@@ -35,6 +35,8 @@ export const enum Outcome {
 
 /** What a request builds on first use; most requests never need it. */
 interface RequestViews {
+    /** the request's */
+    readonly handle: number;
     args?: NginxHTTPArgs;
     /** the query string, as this call last read or set it */
     query?: string;
@@ -66,6 +68,39 @@ function pairs(flat: string[] | undefined): [string, string][] {
     return list;
 }
 
+/** r.headersIn's, r.headersOut's and r.variables' reach into nginx, by the request's handle. */
+const headersInAccess: HeadersInAccess<number> = {
+    get: (handle, name) => native(handle, HTTP_OP.headerIn, name) as string | undefined,
+    list: (handle) => native(handle, HTTP_OP.headersIn) as string[] | undefined ?? [],
+};
+
+/** r.args' query string: read once, until r.args or r.uri is set */
+const argsAccess: ArgsAccess<RequestViews> = {
+    query: (views) => views.query ??= native(views.handle, HTTP_OP.args) as string,
+};
+
+const variablesAccess: VariablesSourceAccess<number> = {
+    get: (handle, name) => native(handle, HTTP_OP.variable, name) as string | undefined,
+    set: (handle, name, value) => {
+        native(handle, HTTP_OP.setVariable, name, value);
+    },
+};
+
+const headersOutAccess: HeadersOutAccess<number> = {
+    get: (handle, name) => native(handle, HTTP_OP.headerOutGet, name) as string | string[] | undefined,
+    set: (handle, name, value, add) => {
+        if (value === undefined) native(handle, HTTP_OP.headerOutSet, name);
+        else native(handle, HTTP_OP.headerOutSet, name, value, add);
+    },
+    names: (handle) => {
+        const seen = new Map<string, string>();
+        for (const [name] of pairs(native(handle, HTTP_OP.headersOut) as string[] | undefined)) {
+            if (!seen.has(name.toLowerCase())) seen.set(name.toLowerCase(), name);
+        }
+        return [...seen.values()];
+    },
+};
+
 export class HttpRequest implements NginxHTTPRequest, FetchScoped {
     phase = Phase.Running;
     /** r.return(), r.finish(), r.internalRedirect() or r.decline() was called */
@@ -83,7 +118,7 @@ export class HttpRequest implements NginxHTTPRequest, FetchScoped {
     }
 
     private get lazy(): RequestViews {
-        this.views ??= {};
+        this.views ??= { handle: this.handle };
         return this.views;
     }
 
@@ -143,7 +178,7 @@ export class HttpRequest implements NginxHTTPRequest, FetchScoped {
 
     get args(): NginxHTTPArgs {
         const lazy = this.lazy;
-        lazy.args ??= argsView({ query: () => lazy.query ??= native(this.handle, HTTP_OP.args) as string });
+        lazy.args ??= argsView(lazy, argsAccess);
         return lazy.args;
     }
 
@@ -162,10 +197,7 @@ export class HttpRequest implements NginxHTTPRequest, FetchScoped {
 
     get headersIn(): NginxHeadersIn {
         const lazy = this.lazy;
-        lazy.headersIn ??= headersInView({
-            get: (name) => native(this.handle, HTTP_OP.headerIn, name) as string | undefined,
-            list: () => native(this.handle, HTTP_OP.headersIn) as string[] | undefined ?? [],
-        });
+        lazy.headersIn ??= headersInView(this.handle, headersInAccess);
         return lazy.headersIn;
     }
 
@@ -175,20 +207,7 @@ export class HttpRequest implements NginxHTTPRequest, FetchScoped {
 
     get headersOut(): NginxHeadersOut {
         const lazy = this.lazy;
-        lazy.headersOut ??= headersOutView({
-            get: (name) => native(this.handle, HTTP_OP.headerOutGet, name) as string | string[] | undefined,
-            set: (name, value, add) => {
-                if (value === undefined) native(this.handle, HTTP_OP.headerOutSet, name);
-                else native(this.handle, HTTP_OP.headerOutSet, name, value, add);
-            },
-            names: () => {
-                const seen = new Map<string, string>();
-                for (const [name] of this.rawHeadersOut) {
-                    if (!seen.has(name.toLowerCase())) seen.set(name.toLowerCase(), name);
-                }
-                return [...seen.values()];
-            },
-        });
+        lazy.headersOut ??= headersOutView(this.handle, headersOutAccess);
         return lazy.headersOut;
     }
 
@@ -198,12 +217,7 @@ export class HttpRequest implements NginxHTTPRequest, FetchScoped {
 
     get variables(): NginxVariables {
         const lazy = this.lazy;
-        lazy.variables ??= variablesView({
-            get: (name) => native(this.handle, HTTP_OP.variable, name) as string | undefined,
-            set: (name, value) => {
-                native(this.handle, HTTP_OP.setVariable, name, value);
-            },
-        });
+        lazy.variables ??= sourceVariablesView(this.handle, variablesAccess);
         return lazy.variables;
     }
 
