@@ -3,6 +3,7 @@
  * r.rawVariables (s.variables, s.rawVariables), and node_set's values.
  */
 import type { NginxRawVariables, NginxVariables } from '../api';
+import { HTTP_OP, native } from './binding';
 import { ACCESS, nullPrototype, SOURCE, targetKeys, ViewTarget } from './view';
 
 export function descriptor(value: unknown): PropertyDescriptor {
@@ -43,7 +44,7 @@ const variablesTraps: ProxyHandler<VariablesTarget> = {
     ownKeys: targetKeys,
 };
 
-export function sourceVariablesView<S>(source: S, access: VariablesSourceAccess<S>): NginxVariables {
+function sourceVariablesView<S>(source: S, access: VariablesSourceAccess<S>): NginxVariables {
     return new Proxy(new ViewTarget(source, access) as VariablesTarget, variablesTraps) as unknown as NginxVariables;
 }
 
@@ -55,6 +56,33 @@ const ownAccess: VariablesSourceAccess<VariablesAccess> = {
 
 export function variablesView(access: VariablesAccess): NginxVariables {
     return sourceVariablesView(access, ownAccess);
+}
+
+/** r.variables: its traps call nginx themselves, as r.headersIn's do (http/headers.ts). */
+type HandleTarget = ViewTarget<number, undefined>;
+
+function httpVariable(target: HandleTarget, key: string | symbol): string | undefined {
+    return typeof key === 'string' ? native(target[SOURCE], HTTP_OP.variable, key) as string | undefined : undefined;
+}
+
+const httpVariablesTraps: ProxyHandler<HandleTarget> = {
+    get: httpVariable,
+    has: (target, key) => httpVariable(target, key) !== undefined,
+    set: (target, key, value) => {
+        if (typeof key !== 'string') return false;
+        native(target[SOURCE], HTTP_OP.setVariable, key, String(value));
+        return true;
+    },
+    getOwnPropertyDescriptor: (target, key) => {
+        const value = httpVariable(target, key);
+        return value === undefined ? undefined : descriptor(value);
+    },
+    getPrototypeOf: nullPrototype,
+    ownKeys: targetKeys,
+};
+
+export function httpVariablesView(handle: number): NginxVariables {
+    return new Proxy(new ViewTarget(handle, undefined), httpVariablesTraps) as unknown as NginxVariables;
 }
 
 type RawGet = (name: string) => Buffer | undefined;

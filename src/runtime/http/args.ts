@@ -7,7 +7,8 @@ import { parse as parseQuery, unescape } from 'node:querystring';
 
 import type { NginxHTTPArgs } from '../../api';
 import { descriptor } from '../variables';
-import { ACCESS, SOURCE, ViewTarget } from '../view';
+import { HTTP_OP, native } from '../binding';
+import { SOURCE, ViewTarget } from '../view';
 
 /** A key or value with "%" or "+" in it, decoded as querystring does. */
 function decode(text: string): string {
@@ -70,20 +71,22 @@ export function argValue(query: string, key: string): string | string[] | undefi
     return found;
 }
 
-/** What the view needs from the request (its `source`): its query string now. */
-export interface ArgsAccess<S> {
-    query(source: S): string;
+/** Where r.args finds the request's query string: read once, until r.args or r.uri is set. */
+export interface QuerySource {
+    readonly handle: number;
+    query?: string;
 }
 
 type Parsed = { query: string; args: Record<string, string | string[] | undefined> };
 
 /** r.args' target: also keeps the arguments parsed for the last listing. */
-class ArgsTarget extends ViewTarget<unknown, ArgsAccess<unknown>> {
+class ArgsTarget extends ViewTarget<QuerySource, undefined> {
     parsed: Parsed | undefined = undefined;
 }
 
 function query(target: ArgsTarget): string {
-    return target[ACCESS].query(target[SOURCE]);
+    const source = target[SOURCE];
+    return source.query ??= native(source.handle, HTTP_OP.args) as string;
 }
 
 function all(target: ArgsTarget): Record<string, string | string[] | undefined> {
@@ -139,6 +142,6 @@ const argsTraps: ProxyHandler<ArgsTarget> = {
     },
 };
 
-export function argsView<S>(source: S, access: ArgsAccess<S>): NginxHTTPArgs {
-    return new Proxy(new ArgsTarget(source, access), argsTraps) as unknown as NginxHTTPArgs;
+export function argsView(source: QuerySource): NginxHTTPArgs {
+    return new Proxy(new ArgsTarget(source, undefined), argsTraps) as unknown as NginxHTTPArgs;
 }

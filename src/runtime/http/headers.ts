@@ -1,34 +1,35 @@
 /** The case-insensitive views r.headersIn and r.headersOut. */
 import type { NginxHeadersIn, NginxHeadersOut } from '../../api';
 import { descriptor } from '../variables';
-import { ACCESS, nullPrototype, SOURCE, ViewTarget } from '../view';
+import { HTTP_OP, native } from '../binding';
+import { nullPrototype, SOURCE, ViewTarget } from '../view';
 
-/** What the r.headersIn view needs from the request (its `source`: the request's handle). */
-export interface HeadersInAccess<S> {
-    /** one header's value (nginx joins repeats with ", ", Cookie's with "; ", and keeps the
-     *  first of a header it takes once) */
-    get(source: S, name: string): string | undefined;
-    /** [name, value, ...] as the client sent them */
-    list(source: S): string[];
-}
+/**
+ * The target of r.headersIn and r.headersOut: the request's handle. Their traps call nginx
+ * themselves, with no function between: a trap is called by V8's proxy builtins, not inlined
+ * into the handler, and each function more on the way runs unoptimised for longer (each is
+ * called once per request).
+ */
+type HeadersTarget = ViewTarget<number, undefined>;
 
-type HeadersInTarget = ViewTarget<unknown, HeadersInAccess<unknown>>;
-
-function headerIn(target: HeadersInTarget, key: string | symbol): string | undefined {
-    return typeof key === 'string' ? target[ACCESS].get(target[SOURCE], key) : undefined;
+function headerIn(target: HeadersTarget, key: string | symbol): string | undefined {
+    // one header's value (nginx joins repeats with ", ", Cookie's with "; ", and keeps the
+    // first of a header it takes once)
+    return typeof key === 'string' ? native(target[SOURCE], HTTP_OP.headerIn, key) as string | undefined : undefined;
 }
 
 /** The traps of r.headersIn: a lookup of the one header asked for, nothing built before. */
-const headersInTraps: ProxyHandler<HeadersInTarget> = {
+const headersInTraps: ProxyHandler<HeadersTarget> = {
     get: headerIn,
 
-    has(target: HeadersInTarget, key: string | symbol): boolean {
+    has(target: HeadersTarget, key: string | symbol): boolean {
         return headerIn(target, key) !== undefined;
     },
 
     /** each name once, spelled as it first came */
-    ownKeys(target: HeadersInTarget): string[] {
-        const pairs = target[ACCESS].list(target[SOURCE]);
+    ownKeys(target: HeadersTarget): string[] {
+        // [name, value, ...] as the client sent them
+        const pairs = native(target[SOURCE], HTTP_OP.headersIn) as string[] | undefined ?? [];
         const seen = new Set<string>();
         const names: string[] = [];
         for (let i = 0; i + 1 < pairs.length; i += 2) {
@@ -41,7 +42,7 @@ const headersInTraps: ProxyHandler<HeadersInTarget> = {
         return names;
     },
 
-    getOwnPropertyDescriptor(target: HeadersInTarget, key: string | symbol): PropertyDescriptor | undefined {
+    getOwnPropertyDescriptor(target: HeadersTarget, key: string | symbol): PropertyDescriptor | undefined {
         const value = headerIn(target, key);
         return value === undefined ? undefined : { ...descriptor(value), writable: false };
     },
@@ -58,16 +59,8 @@ const headersInTraps: ProxyHandler<HeadersInTarget> = {
 };
 
 /** r.headersIn: case-insensitive, read-only. */
-export function headersInView<S>(source: S, access: HeadersInAccess<S>): NginxHeadersIn {
-    return new Proxy(new ViewTarget(source, access) as HeadersInTarget, headersInTraps) as unknown as NginxHeadersIn;
-}
-
-/** What a headersOut view needs from the request (its `source`). */
-export interface HeadersOutAccess<S> {
-    get(source: S, name: string): string | string[] | undefined;
-    /** replaces the header's values with `value` (none: removes it), or adds one */
-    set(source: S, name: string, value: string | undefined, add: boolean): void;
-    names(source: S): string[];
+export function headersInView(handle: number): NginxHeadersIn {
+    return new Proxy(new ViewTarget(handle, undefined), headersInTraps) as unknown as NginxHeadersIn;
 }
 
 /**
@@ -100,53 +93,67 @@ function checkDefinable(name: string, wanted: PropertyDescriptor): void {
     }
 }
 
-type HeadersOutTarget = ViewTarget<unknown, HeadersOutAccess<unknown>>;
-
-function headerOut(target: HeadersOutTarget, key: string | symbol): string | string[] | undefined {
-    return typeof key === 'string' ? target[ACCESS].get(target[SOURCE], key) : undefined;
+function headerOut(target: HeadersTarget, key: string | symbol): string | string[] | undefined {
+    return typeof key === 'string' ? native(target[SOURCE], HTTP_OP.headerOutGet, key) as string | string[] | undefined : undefined;
 }
 
-function assign(target: HeadersOutTarget, name: string, value: unknown): void {
+/** Replaces the header's values with `value` (none: removes it), or adds one. */
+function setHeaderOut(handle: number, name: string, value: string | undefined, add: boolean): void {
+    if (value === undefined) native(handle, HTTP_OP.headerOutSet, name);
+    else native(handle, HTTP_OP.headerOutSet, name, value, add);
+}
+
+function assign(target: HeadersTarget, name: string, value: unknown): void {
     const values = headerValues(name, value);
-    const access = target[ACCESS];
-    const source = target[SOURCE];
-    if (values.length === 0) access.set(source, name, undefined, false);
-    values.forEach((one, i) => access.set(source, name, one, i > 0));
+    const handle = target[SOURCE];
+    if (values.length === 0) setHeaderOut(handle, name, undefined, false);
+    values.forEach((one, i) => setHeaderOut(handle, name, one, i > 0));
+}
+
+/** each name once, spelled as it was first set */
+function headerOutNames(handle: number): string[] {
+    const pairs = native(handle, HTTP_OP.headersOut) as string[] | undefined ?? [];
+    const seen = new Map<string, string>();
+    for (let i = 0; i + 1 < pairs.length; i += 2) {
+        const key = pairs[i].toLowerCase();
+        if (!seen.has(key)) seen.set(key, pairs[i]);
+    }
+    return [...seen.values()];
 }
 
 /** The traps of r.headersOut: each reaches the one header asked for. */
-const headersOutTraps: ProxyHandler<HeadersOutTarget> = {
+const headersOutTraps: ProxyHandler<HeadersTarget> = {
     get: headerOut,
 
-    has(target: HeadersOutTarget, key: string | symbol): boolean {
+    has(target: HeadersTarget, key: string | symbol): boolean {
         return headerOut(target, key) !== undefined;
     },
 
-    set(target: HeadersOutTarget, key: string | symbol, value: unknown): boolean {
+    set(target: HeadersTarget, key: string | symbol, value: unknown): boolean {
         if (typeof key !== 'string') return false;
         // one non-empty string, the usual case, goes as it is
-        if (typeof value === 'string' && value !== '') target[ACCESS].set(target[SOURCE], key, value, false);
+        if (typeof value === 'string' && value !== '') native(target[SOURCE], HTTP_OP.headerOutSet, key, value, false);
         else assign(target, key, value);
         return true;
     },
 
-    defineProperty(target: HeadersOutTarget, key: string | symbol, wanted: PropertyDescriptor): boolean {
+    defineProperty(target: HeadersTarget, key: string | symbol, wanted: PropertyDescriptor): boolean {
         if (typeof key !== 'string') return false;
         checkDefinable(key, wanted);
         if ('value' in wanted) assign(target, key, wanted.value);
         return true;
     },
 
-    deleteProperty(target: HeadersOutTarget, key: string | symbol): boolean {
-        if (typeof key === 'string') target[ACCESS].set(target[SOURCE], key, undefined, false);
+    deleteProperty(target: HeadersTarget, key: string | symbol): boolean {
+        if (typeof key === 'string') setHeaderOut(target[SOURCE], key, undefined, false);
         return true;
     },
 
-    ownKeys(target: HeadersOutTarget): string[] {
-        return target[ACCESS].names(target[SOURCE]);
+    ownKeys(target: HeadersTarget): string[] {
+        return headerOutNames(target[SOURCE]);
     },
 
-    getOwnPropertyDescriptor(target: HeadersOutTarget, key: string | symbol): PropertyDescriptor | undefined {
+    getOwnPropertyDescriptor(target: HeadersTarget, key: string | symbol): PropertyDescriptor | undefined {
         const value = headerOut(target, key);
         return value === undefined ? undefined : descriptor(value);
     },
@@ -155,6 +162,6 @@ const headersOutTraps: ProxyHandler<HeadersOutTarget> = {
 };
 
 /** r.headersOut: case-insensitive, writable as njs writes it. */
-export function headersOutView<S>(source: S, access: HeadersOutAccess<S>): NginxHeadersOut {
-    return new Proxy(new ViewTarget(source, access) as HeadersOutTarget, headersOutTraps) as unknown as NginxHeadersOut;
+export function headersOutView(handle: number): NginxHeadersOut {
+    return new Proxy(new ViewTarget(handle, undefined), headersOutTraps) as unknown as NginxHeadersOut;
 }

@@ -10,10 +10,10 @@ import { FETCH_SETTINGS, FetchScoped } from '../fetch/scope';
 import { LogLevel, logWorker, scriptLine, toLogMessage } from '../log';
 import { awaitHost } from '../pending';
 import { abandoned } from './abandoned';
-import { ArgsAccess, argsView } from './args';
-import { rawVariablesView, sourceVariablesView, VariablesSourceAccess } from '../variables';
+import { argsView } from './args';
+import { httpVariablesView, rawVariablesView } from '../variables';
 import { maxKeysOption, parseForm } from './form';
-import { HeadersInAccess, HeadersOutAccess, headersInView, headersOutView } from './headers';
+import { headersInView, headersOutView } from './headers';
 
 /** How the request's handler relates to its response, for deciding when the request is done. */
 export const enum Phase {
@@ -67,39 +67,6 @@ function pairs(flat: string[] | undefined): [string, string][] {
     for (let i = 0; flat && i + 1 < flat.length; i += 2) list.push([flat[i], flat[i + 1]]);
     return list;
 }
-
-/** r.headersIn's, r.headersOut's and r.variables' reach into nginx, by the request's handle. */
-const headersInAccess: HeadersInAccess<number> = {
-    get: (handle, name) => native(handle, HTTP_OP.headerIn, name) as string | undefined,
-    list: (handle) => native(handle, HTTP_OP.headersIn) as string[] | undefined ?? [],
-};
-
-/** r.args' query string: read once, until r.args or r.uri is set */
-const argsAccess: ArgsAccess<RequestViews> = {
-    query: (views) => views.query ??= native(views.handle, HTTP_OP.args) as string,
-};
-
-const variablesAccess: VariablesSourceAccess<number> = {
-    get: (handle, name) => native(handle, HTTP_OP.variable, name) as string | undefined,
-    set: (handle, name, value) => {
-        native(handle, HTTP_OP.setVariable, name, value);
-    },
-};
-
-const headersOutAccess: HeadersOutAccess<number> = {
-    get: (handle, name) => native(handle, HTTP_OP.headerOutGet, name) as string | string[] | undefined,
-    set: (handle, name, value, add) => {
-        if (value === undefined) native(handle, HTTP_OP.headerOutSet, name);
-        else native(handle, HTTP_OP.headerOutSet, name, value, add);
-    },
-    names: (handle) => {
-        const seen = new Map<string, string>();
-        for (const [name] of pairs(native(handle, HTTP_OP.headersOut) as string[] | undefined)) {
-            if (!seen.has(name.toLowerCase())) seen.set(name.toLowerCase(), name);
-        }
-        return [...seen.values()];
-    },
-};
 
 export class HttpRequest implements NginxHTTPRequest, FetchScoped {
     phase = Phase.Running;
@@ -178,7 +145,7 @@ export class HttpRequest implements NginxHTTPRequest, FetchScoped {
 
     get args(): NginxHTTPArgs {
         const lazy = this.lazy;
-        lazy.args ??= argsView(lazy, argsAccess);
+        lazy.args ??= argsView(lazy);
         return lazy.args;
     }
 
@@ -197,7 +164,7 @@ export class HttpRequest implements NginxHTTPRequest, FetchScoped {
 
     get headersIn(): NginxHeadersIn {
         const lazy = this.lazy;
-        lazy.headersIn ??= headersInView(this.handle, headersInAccess);
+        lazy.headersIn ??= headersInView(this.handle);
         return lazy.headersIn;
     }
 
@@ -207,7 +174,7 @@ export class HttpRequest implements NginxHTTPRequest, FetchScoped {
 
     get headersOut(): NginxHeadersOut {
         const lazy = this.lazy;
-        lazy.headersOut ??= headersOutView(this.handle, headersOutAccess);
+        lazy.headersOut ??= headersOutView(this.handle);
         return lazy.headersOut;
     }
 
@@ -217,7 +184,7 @@ export class HttpRequest implements NginxHTTPRequest, FetchScoped {
 
     get variables(): NginxVariables {
         const lazy = this.lazy;
-        lazy.variables ??= sourceVariablesView(this.handle, variablesAccess);
+        lazy.variables ??= httpVariablesView(this.handle);
         return lazy.variables;
     }
 
