@@ -4,7 +4,7 @@
  */
 import type { NginxRawVariables, NginxVariables } from '../api';
 import { HTTP_OP, native } from './binding';
-import { ACCESS, nullPrototype, SOURCE, targetKeys, ViewTarget } from './view';
+import { nullPrototype, SOURCE, targetKeys, ViewTarget } from './view';
 
 export function descriptor(value: unknown): PropertyDescriptor {
     return { value, enumerable: true, configurable: true, writable: true };
@@ -16,16 +16,11 @@ export interface VariablesAccess {
     set(name: string, value: string): void;
 }
 
-/** The same, reached by a `source` (a request's handle): one object for every request. */
-export interface VariablesSourceAccess<S> {
-    get(source: S, name: string): string | undefined;
-    set(source: S, name: string, value: string): void;
-}
-
-type VariablesTarget = ViewTarget<unknown, VariablesSourceAccess<unknown>>;
+/** The target of a session's (or a periodic run's) s.variables: its access, closures over it. */
+type VariablesTarget = ViewTarget<VariablesAccess>;
 
 function variable(target: VariablesTarget, key: string | symbol): string | undefined {
-    return typeof key === 'string' ? target[ACCESS].get(target[SOURCE], key) : undefined;
+    return typeof key === 'string' ? target[SOURCE].get(key) : undefined;
 }
 
 const variablesTraps: ProxyHandler<VariablesTarget> = {
@@ -33,7 +28,7 @@ const variablesTraps: ProxyHandler<VariablesTarget> = {
     has: (target, key) => variable(target, key) !== undefined,
     set: (target, key, value) => {
         if (typeof key !== 'string') return false;
-        target[ACCESS].set(target[SOURCE], key, String(value));
+        target[SOURCE].set(key, String(value));
         return true;
     },
     getOwnPropertyDescriptor: (target, key) => {
@@ -44,22 +39,12 @@ const variablesTraps: ProxyHandler<VariablesTarget> = {
     ownKeys: targetKeys,
 };
 
-function sourceVariablesView<S>(source: S, access: VariablesSourceAccess<S>): NginxVariables {
-    return new Proxy(new ViewTarget(source, access) as VariablesTarget, variablesTraps) as unknown as NginxVariables;
-}
-
-/** An access of its own (closures over a session) as the source. */
-const ownAccess: VariablesSourceAccess<VariablesAccess> = {
-    get: (access, name) => access.get(name),
-    set: (access, name, value) => access.set(name, value),
-};
-
 export function variablesView(access: VariablesAccess): NginxVariables {
-    return sourceVariablesView(access, ownAccess);
+    return new Proxy(new ViewTarget(access), variablesTraps) as unknown as NginxVariables;
 }
 
 /** r.variables: its traps call nginx themselves, as r.headersIn's do (http/headers.ts). */
-type HandleTarget = ViewTarget<number, undefined>;
+type HandleTarget = ViewTarget<number>;
 
 function httpVariable(target: HandleTarget, key: string | symbol): string | undefined {
     return typeof key === 'string' ? native(target[SOURCE], HTTP_OP.variable, key) as string | undefined : undefined;
@@ -82,11 +67,11 @@ const httpVariablesTraps: ProxyHandler<HandleTarget> = {
 };
 
 export function httpVariablesView(handle: number): NginxVariables {
-    return new Proxy(new ViewTarget(handle, undefined), httpVariablesTraps) as unknown as NginxVariables;
+    return new Proxy(new ViewTarget(handle), httpVariablesTraps) as unknown as NginxVariables;
 }
 
 type RawGet = (name: string) => Buffer | undefined;
-type RawVariablesTarget = ViewTarget<RawGet, undefined>;
+type RawVariablesTarget = ViewTarget<RawGet>;
 
 const rawVariablesTraps: ProxyHandler<RawVariablesTarget> = {
     get: (target, key) => typeof key === 'string' ? target[SOURCE](key) : undefined,
@@ -99,7 +84,7 @@ const rawVariablesTraps: ProxyHandler<RawVariablesTarget> = {
 };
 
 export function rawVariablesView(get: RawGet): NginxRawVariables {
-    return new Proxy(new ViewTarget(get, undefined), rawVariablesTraps) as unknown as NginxRawVariables;
+    return new Proxy(new ViewTarget(get), rawVariablesTraps) as unknown as NginxRawVariables;
 }
 
 /** A node_set value as nginx takes it: text or bytes; `undefined` leaves the variable empty. */

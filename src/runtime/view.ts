@@ -2,19 +2,16 @@
  * The target of a view Proxy (r.headersIn, r.headersOut, r.variables, r.args ...): what its
  * traps reach the request by. The traps are one object per kind of view, shared by all
  * requests, and the target carries the request's part: a view costs two small objects, the
- * target and its Proxy. Its fields are symbols, so no name a handler defines on a view (for
- * views with no defineProperty trap, that defines it on the target) can reach them.
+ * target and its Proxy. Its field is a symbol, so no name a handler defines on a view (for
+ * views with no defineProperty trap, that defines it on the target) can reach it.
  */
 export const SOURCE: unique symbol = Symbol('source');
-export const ACCESS: unique symbol = Symbol('access');
 
-export class ViewTarget<S, A> {
+export class ViewTarget<S> {
     readonly [SOURCE]: S;
-    readonly [ACCESS]: A;
 
-    constructor(source: S, access: A) {
+    constructor(source: S) {
         this[SOURCE] = source;
-        this[ACCESS] = access;
     }
 }
 
@@ -25,5 +22,5 @@ export function nullPrototype(): null {
 
 /** What a view with no ownKeys of its own lists: what was defined on its target, as before. */
 export function targetKeys(target: object): (string | symbol)[] {
-    return Reflect.ownKeys(target).filter((key) => key !== SOURCE && key !== ACCESS);
+    return Reflect.ownKeys(target).filter((key) => key !== SOURCE);
 }

@@ -80,7 +80,7 @@ export interface QuerySource {
 type Parsed = { query: string; args: Record<string, string | string[] | undefined> };
 
 /** r.args' target: also keeps the arguments parsed for the last listing. */
-class ArgsTarget extends ViewTarget<QuerySource, undefined> {
+class ArgsTarget extends ViewTarget<QuerySource> {
     parsed: Parsed | undefined = undefined;
 }
 
@@ -143,5 +143,5 @@ const argsTraps: ProxyHandler<ArgsTarget> = {
 };
 
 export function argsView(source: QuerySource): NginxHTTPArgs {
-    return new Proxy(new ArgsTarget(source, undefined), argsTraps) as unknown as NginxHTTPArgs;
+    return new Proxy(new ArgsTarget(source), argsTraps) as unknown as NginxHTTPArgs;
 }

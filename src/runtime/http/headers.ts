@@ -10,7 +10,7 @@ import { nullPrototype, SOURCE, ViewTarget } from '../view';
  * into the handler, and each function more on the way runs unoptimised for longer (each is
  * called once per request).
  */
-type HeadersTarget = ViewTarget<number, undefined>;
+type HeadersTarget = ViewTarget<number>;
 
 function headerIn(target: HeadersTarget, key: string | symbol): string | undefined {
     // one header's value (nginx joins repeats with ", ", Cookie's with "; ", and keeps the
@@ -60,7 +60,7 @@ const headersInTraps: ProxyHandler<HeadersTarget> = {
 
 /** r.headersIn: case-insensitive, read-only. */
 export function headersInView(handle: number): NginxHeadersIn {
-    return new Proxy(new ViewTarget(handle, undefined), headersInTraps) as unknown as NginxHeadersIn;
+    return new Proxy(new ViewTarget(handle), headersInTraps) as unknown as NginxHeadersIn;
 }
 
 /**
@@ -163,5 +163,5 @@ const headersOutTraps: ProxyHandler<HeadersTarget> = {
 
 /** r.headersOut: case-insensitive, writable as njs writes it. */
 export function headersOutView(handle: number): NginxHeadersOut {
-    return new Proxy(new ViewTarget(handle, undefined), headersOutTraps) as unknown as NginxHeadersOut;
+    return new Proxy(new ViewTarget(handle), headersOutTraps) as unknown as NginxHeadersOut;
 }
