@@ -24,4 +24,21 @@ describe('r.args, one key at a time', () => {
             }
         }
     });
+
+    it('gives what querystring.parse gives for random queries of the characters that matter', () => {
+        const alphabet = 'ab=&%+2A ';
+        let seed = 7;
+        const next = (n: number): number => {
+            seed = (seed * 1103515245 + 12345) % 2147483648;
+            return seed % n;
+        };
+        for (let round = 0; round < 3000; round++) {
+            let query = '';
+            for (let i = next(12); i > 0; i--) query += alphabet[next(alphabet.length)];
+            const whole = parse(query);
+            for (const key of new Set([...Object.keys(whole), 'a', 'b', 'a b', ''])) {
+                assert.deepEqual(argValue(query, key), whole[key], `${JSON.stringify(query)}[${JSON.stringify(key)}]`);
+            }
+        }
+    });
 });

@@ -17,6 +17,7 @@
 #include "execution_guard.h"
 #include "handles.h"
 #include "ngx_node_abi.h"
+#include "quick_call.h"
 #include "values.h"
 
 namespace ngx_node {
@@ -162,6 +163,10 @@ Local<Object> MakeBinding(Isolate* isolate, Local<Context> context) {
   binding
       ->Set(context, Str(isolate, "call"),
             FunctionTemplate::New(isolate, BindingCall)->GetFunction(context).ToLocalChecked())
+      .Check();
+  binding
+      ->Set(context, Str(isolate, "callQuick"),
+            MakeQuickCall(isolate, context, &rt->handles, BindingCall))
       .Check();
   Local<Object> ops = Object::New(isolate);
   NGX_NODE_WORKER_OPS(NGX_NODE_WORKER_OP_ENTRY)

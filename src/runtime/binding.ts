@@ -9,6 +9,11 @@ export type HostValue = undefined | null | boolean | number | string | ArrayBuff
 
 export interface NativeBinding {
     call(handle: number, op: number, ...args: HostValue[]): unknown;
+    /**
+     * call() itself, quicker where every argument is a short ASCII string, a number, a
+     * boolean, undefined or null (at most four): nearly every call (native/bridge/quick_call.cc)
+     */
+    callQuick(handle: number, op: number, ...args: HostValue[]): unknown;
     workerOps: Record<string, number>;
     httpOps: Record<string, number>;
     luaOps: Record<string, number>;
@@ -125,7 +130,8 @@ export function attach(binding: NativeBinding): void {
     DICT = binding.dict;
     PERIODIC_OP = pick(binding.periodicOps, periodicOpNames, 'periodic');
     METRICS_OP = pick(binding.metricsOps, metricsOpNames, 'metrics');
-    native = binding.call;
+    if (typeof binding.callQuick !== 'function') throw lacks('function callQuick');
+    native = binding.callQuick;
 }
 
 /** Where the bridge is absent (the configuration checker), logging goes to stderr. */

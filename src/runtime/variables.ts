@@ -3,6 +3,8 @@
  * r.rawVariables (s.variables, s.rawVariables), and node_set's values.
  */
 import type { NginxRawVariables, NginxVariables } from '../api';
+import { HTTP_OP, native } from './binding';
+import { nullPrototype, SOURCE, targetKeys, ViewTarget } from './view';
 
 export function descriptor(value: unknown): PropertyDescriptor {
     return { value, enumerable: true, configurable: true, writable: true };
@@ -14,30 +16,75 @@ export interface VariablesAccess {
     set(name: string, value: string): void;
 }
 
-export function variablesView(access: VariablesAccess): NginxVariables {
-    return new Proxy(Object.create(null) as NginxVariables, {
-        get: (_target, key) => typeof key === 'string' ? access.get(key) : undefined,
-        has: (_target, key) => typeof key === 'string' && access.get(key) !== undefined,
-        set: (_target, key, value) => {
-            if (typeof key !== 'string') return false;
-            access.set(key, String(value));
-            return true;
-        },
-        getOwnPropertyDescriptor: (_target, key) => {
-            const value = typeof key === 'string' ? access.get(key) : undefined;
-            return value === undefined ? undefined : descriptor(value);
-        },
-    });
+/** The target of a session's (or a periodic run's) s.variables: its access, closures over it. */
+type VariablesTarget = ViewTarget<VariablesAccess>;
+
+function variable(target: VariablesTarget, key: string | symbol): string | undefined {
+    return typeof key === 'string' ? target[SOURCE].get(key) : undefined;
 }
 
-export function rawVariablesView(get: (name: string) => Buffer | undefined): NginxRawVariables {
-    return new Proxy(Object.create(null) as NginxRawVariables, {
-        get: (_target, key) => typeof key === 'string' ? get(key) : undefined,
-        has: (_target, key) => typeof key === 'string' && get(key) !== undefined,
-        set: () => {
-            throw new TypeError('r.rawVariables is read-only; write through r.variables');
-        },
-    });
+const variablesTraps: ProxyHandler<VariablesTarget> = {
+    get: variable,
+    has: (target, key) => variable(target, key) !== undefined,
+    set: (target, key, value) => {
+        if (typeof key !== 'string') return false;
+        target[SOURCE].set(key, String(value));
+        return true;
+    },
+    getOwnPropertyDescriptor: (target, key) => {
+        const value = variable(target, key);
+        return value === undefined ? undefined : descriptor(value);
+    },
+    getPrototypeOf: nullPrototype,
+    ownKeys: targetKeys,
+};
+
+export function variablesView(access: VariablesAccess): NginxVariables {
+    return new Proxy(new ViewTarget(access), variablesTraps) as unknown as NginxVariables;
+}
+
+/** r.variables: its traps call nginx themselves, as r.headersIn's do (http/headers.ts). */
+type HandleTarget = ViewTarget<number>;
+
+function httpVariable(target: HandleTarget, key: string | symbol): string | undefined {
+    return typeof key === 'string' ? native(target[SOURCE], HTTP_OP.variable, key) as string | undefined : undefined;
+}
+
+const httpVariablesTraps: ProxyHandler<HandleTarget> = {
+    get: httpVariable,
+    has: (target, key) => httpVariable(target, key) !== undefined,
+    set: (target, key, value) => {
+        if (typeof key !== 'string') return false;
+        native(target[SOURCE], HTTP_OP.setVariable, key, String(value));
+        return true;
+    },
+    getOwnPropertyDescriptor: (target, key) => {
+        const value = httpVariable(target, key);
+        return value === undefined ? undefined : descriptor(value);
+    },
+    getPrototypeOf: nullPrototype,
+    ownKeys: targetKeys,
+};
+
+export function httpVariablesView(handle: number): NginxVariables {
+    return new Proxy(new ViewTarget(handle), httpVariablesTraps) as unknown as NginxVariables;
+}
+
+type RawGet = (name: string) => Buffer | undefined;
+type RawVariablesTarget = ViewTarget<RawGet>;
+
+const rawVariablesTraps: ProxyHandler<RawVariablesTarget> = {
+    get: (target, key) => typeof key === 'string' ? target[SOURCE](key) : undefined,
+    has: (target, key) => typeof key === 'string' && target[SOURCE](key) !== undefined,
+    set: () => {
+        throw new TypeError('r.rawVariables is read-only; write through r.variables');
+    },
+    getPrototypeOf: nullPrototype,
+    ownKeys: targetKeys,
+};
+
+export function rawVariablesView(get: RawGet): NginxRawVariables {
+    return new Proxy(new ViewTarget(get), rawVariablesTraps) as unknown as NginxRawVariables;
 }
 
 /** A node_set value as nginx takes it: text or bytes; `undefined` leaves the variable empty. */

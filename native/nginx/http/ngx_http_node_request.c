@@ -43,15 +43,43 @@ static ngx_http_node_header_slot_t  ngx_http_node_header_slots[] = {
 };
 
 
-static ngx_uint_t
-ngx_http_node_is(ngx_str_t *name, const char *lower)
+/* whether `name` is the lower-case string literal `lower`, ignoring case (no strlen) */
+#define ngx_http_node_is(name, lower)                                         \
+    ((name)->len == sizeof(lower) - 1                                         \
+     && ngx_strncasecmp((name)->data, (u_char *) lower, sizeof(lower) - 1)    \
+        == 0)
+
+
+/*
+ * The lengths of a table's names as bits, 1 << len (names under 64 bytes): a name of
+ * another length is in no table entry, which spares most lookups the scan of the table.
+ */
+static uint64_t
+ngx_http_node_lengths(ngx_str_t *names, size_t stride)
 {
-    size_t  len;
+    u_char     *p;
+    uint64_t    mask;
+    ngx_str_t  *name;
 
-    len = ngx_strlen(lower);
+    mask = 0;
 
-    return name->len == len
-           && ngx_strncasecmp(name->data, (u_char *) lower, len) == 0;
+    for (p = (u_char *) names; /* void */ ; p += stride) {
+        name = (ngx_str_t *) p;
+
+        if (name->len == 0) {
+            return mask;
+        }
+
+        mask |= (uint64_t) 1 << (name->len & 63);
+    }
+}
+
+
+/* whether no name of the table (lengths from ngx_http_node_lengths()) has name's length */
+static ngx_inline ngx_uint_t
+ngx_http_node_no_length(uint64_t mask, ngx_str_t *name)
+{
+    return name->len < 64 && (mask & ((uint64_t) 1 << name->len)) == 0;
 }
 
 
@@ -59,6 +87,17 @@ static ngx_table_elt_t **
 ngx_http_node_header_slot(ngx_http_request_t *r, ngx_str_t *name)
 {
     ngx_http_node_header_slot_t  *s;
+
+    static uint64_t  lengths;
+
+    if (lengths == 0) {
+        lengths = ngx_http_node_lengths(&ngx_http_node_header_slots[0].name,
+                                        sizeof(ngx_http_node_header_slot_t));
+    }
+
+    if (ngx_http_node_no_length(lengths, name)) {
+        return NULL;
+    }
 
     for (s = ngx_http_node_header_slots; s->name.len; s++) {
         if (s->name.len == name->len
@@ -336,20 +375,29 @@ ngx_http_node_op_header_in(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
     ngx_int_t    rc;
     ngx_uint_t   i, single;
 
+    static uint64_t  lengths;
+
     if (ngx_node_arg_str(args, nargs, 0, &name) != NGX_OK) {
         ngx_node_result_type_error(res, "headersIn: a header name is a string");
         return;
     }
 
+    if (lengths == 0) {
+        lengths = ngx_http_node_lengths(ngx_http_node_single_headers_in,
+                                        sizeof(ngx_str_t));
+    }
+
     single = 0;
 
-    for (i = 0; ngx_http_node_single_headers_in[i].len; i++) {
-        if (ngx_http_node_single_headers_in[i].len == name.len
-            && ngx_strncasecmp(ngx_http_node_single_headers_in[i].data,
-                               name.data, name.len) == 0)
-        {
-            single = 1;
-            break;
+    if (!ngx_http_node_no_length(lengths, &name)) {
+        for (i = 0; ngx_http_node_single_headers_in[i].len; i++) {
+            if (ngx_http_node_single_headers_in[i].len == name.len
+                && ngx_strncasecmp(ngx_http_node_single_headers_in[i].data,
+                                   name.data, name.len) == 0)
+            {
+                single = 1;
+                break;
+            }
         }
     }
 

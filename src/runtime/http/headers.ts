@@ -1,31 +1,35 @@
 /** The case-insensitive views r.headersIn and r.headersOut. */
 import type { NginxHeadersIn, NginxHeadersOut } from '../../api';
 import { descriptor } from '../variables';
+import { HTTP_OP, native } from '../binding';
+import { nullPrototype, SOURCE, ViewTarget } from '../view';
 
-/** What the r.headersIn view needs from the request. */
-export interface HeadersInAccess {
-    /** one header's value (nginx joins repeats with ", ", Cookie's with "; ", and keeps the
-     *  first of a header it takes once) */
-    get(name: string): string | undefined;
-    /** [name, value, ...] as the client sent them */
-    list(): string[];
+/**
+ * The target of r.headersIn and r.headersOut: the request's handle. Their traps call nginx
+ * themselves, with no function between: a trap is called by V8's proxy builtins, not inlined
+ * into the handler, and each function more on the way runs unoptimised for longer (each is
+ * called once per request).
+ */
+type HeadersTarget = ViewTarget<number>;
+
+function headerIn(target: HeadersTarget, key: string | symbol): string | undefined {
+    // one header's value (nginx joins repeats with ", ", Cookie's with "; ", and keeps the
+    // first of a header it takes once)
+    return typeof key === 'string' ? native(target[SOURCE], HTTP_OP.headerIn, key) as string | undefined : undefined;
 }
 
 /** The traps of r.headersIn: a lookup of the one header asked for, nothing built before. */
-class HeadersInTraps implements ProxyHandler<NginxHeadersIn> {
-    constructor(private readonly access: HeadersInAccess) {}
+const headersInTraps: ProxyHandler<HeadersTarget> = {
+    get: headerIn,
 
-    get(_target: NginxHeadersIn, key: string | symbol): string | undefined {
-        return typeof key === 'string' ? this.access.get(key) : undefined;
-    }
-
-    has(_target: NginxHeadersIn, key: string | symbol): boolean {
-        return typeof key === 'string' && this.access.get(key) !== undefined;
-    }
+    has(target: HeadersTarget, key: string | symbol): boolean {
+        return headerIn(target, key) !== undefined;
+    },
 
     /** each name once, spelled as it first came */
-    ownKeys(): string[] {
-        const pairs = this.access.list();
+    ownKeys(target: HeadersTarget): string[] {
+        // [name, value, ...] as the client sent them
+        const pairs = native(target[SOURCE], HTTP_OP.headersIn) as string[] | undefined ?? [];
         const seen = new Set<string>();
         const names: string[] = [];
         for (let i = 0; i + 1 < pairs.length; i += 2) {
@@ -36,33 +40,27 @@ class HeadersInTraps implements ProxyHandler<NginxHeadersIn> {
             }
         }
         return names;
-    }
+    },
 
-    getOwnPropertyDescriptor(_target: NginxHeadersIn, key: string | symbol): PropertyDescriptor | undefined {
-        const value = this.get(_target, key);
+    getOwnPropertyDescriptor(target: HeadersTarget, key: string | symbol): PropertyDescriptor | undefined {
+        const value = headerIn(target, key);
         return value === undefined ? undefined : { ...descriptor(value), writable: false };
-    }
+    },
+
+    getPrototypeOf: nullPrototype,
 
     set(): boolean {
         throw new TypeError('r.headersIn is read-only');
-    }
+    },
 
     deleteProperty(): boolean {
         throw new TypeError('r.headersIn is read-only');
-    }
-}
+    },
+};
 
 /** r.headersIn: case-insensitive, read-only. */
-export function headersInView(access: HeadersInAccess): NginxHeadersIn {
-    return new Proxy(Object.create(null) as NginxHeadersIn, new HeadersInTraps(access));
-}
-
-/** What a headersOut view needs from the request. */
-export interface HeadersOutAccess {
-    get(name: string): string | string[] | undefined;
-    /** replaces the header's values with `value` (none: removes it), or adds one */
-    set(name: string, value: string | undefined, add: boolean): void;
-    names(): string[];
+export function headersInView(handle: number): NginxHeadersIn {
+    return new Proxy(new ViewTarget(handle), headersInTraps) as unknown as NginxHeadersIn;
 }
 
 /**
@@ -95,55 +93,75 @@ function checkDefinable(name: string, wanted: PropertyDescriptor): void {
     }
 }
 
-/** The traps of r.headersOut: each reaches the one header asked for. */
-class HeadersOutTraps implements ProxyHandler<NginxHeadersOut> {
-    constructor(private readonly access: HeadersOutAccess) {}
-
-    get(_target: NginxHeadersOut, key: string | symbol): string | string[] | undefined {
-        return typeof key === 'string' ? this.access.get(key) : undefined;
-    }
-
-    has(_target: NginxHeadersOut, key: string | symbol): boolean {
-        return typeof key === 'string' && this.access.get(key) !== undefined;
-    }
-
-    set(_target: NginxHeadersOut, key: string | symbol, value: unknown): boolean {
-        if (typeof key !== 'string') return false;
-        // one non-empty string, the usual case, goes as it is
-        if (typeof value === 'string' && value !== '') this.access.set(key, value, false);
-        else this.assign(key, value);
-        return true;
-    }
-
-    defineProperty(_target: NginxHeadersOut, key: string | symbol, wanted: PropertyDescriptor): boolean {
-        if (typeof key !== 'string') return false;
-        checkDefinable(key, wanted);
-        if ('value' in wanted) this.assign(key, wanted.value);
-        return true;
-    }
-
-    deleteProperty(_target: NginxHeadersOut, key: string | symbol): boolean {
-        if (typeof key === 'string') this.access.set(key, undefined, false);
-        return true;
-    }
-
-    ownKeys(): string[] {
-        return this.access.names();
-    }
-
-    getOwnPropertyDescriptor(_target: NginxHeadersOut, key: string | symbol): PropertyDescriptor | undefined {
-        const value = typeof key === 'string' ? this.access.get(key) : undefined;
-        return value === undefined ? undefined : descriptor(value);
-    }
-
-    private assign(name: string, value: unknown): void {
-        const values = headerValues(name, value);
-        if (values.length === 0) this.access.set(name, undefined, false);
-        values.forEach((one, i) => this.access.set(name, one, i > 0));
-    }
+function headerOut(target: HeadersTarget, key: string | symbol): string | string[] | undefined {
+    return typeof key === 'string' ? native(target[SOURCE], HTTP_OP.headerOutGet, key) as string | string[] | undefined : undefined;
 }
 
+/** Replaces the header's values with `value` (none: removes it), or adds one. */
+function setHeaderOut(handle: number, name: string, value: string | undefined, add: boolean): void {
+    if (value === undefined) native(handle, HTTP_OP.headerOutSet, name);
+    else native(handle, HTTP_OP.headerOutSet, name, value, add);
+}
+
+function assign(target: HeadersTarget, name: string, value: unknown): void {
+    const values = headerValues(name, value);
+    const handle = target[SOURCE];
+    if (values.length === 0) setHeaderOut(handle, name, undefined, false);
+    values.forEach((one, i) => setHeaderOut(handle, name, one, i > 0));
+}
+
+/** each name once, spelled as it was first set */
+function headerOutNames(handle: number): string[] {
+    const pairs = native(handle, HTTP_OP.headersOut) as string[] | undefined ?? [];
+    const seen = new Map<string, string>();
+    for (let i = 0; i + 1 < pairs.length; i += 2) {
+        const key = pairs[i].toLowerCase();
+        if (!seen.has(key)) seen.set(key, pairs[i]);
+    }
+    return [...seen.values()];
+}
+
+/** The traps of r.headersOut: each reaches the one header asked for. */
+const headersOutTraps: ProxyHandler<HeadersTarget> = {
+    get: headerOut,
+
+    has(target: HeadersTarget, key: string | symbol): boolean {
+        return headerOut(target, key) !== undefined;
+    },
+
+    set(target: HeadersTarget, key: string | symbol, value: unknown): boolean {
+        if (typeof key !== 'string') return false;
+        // one non-empty string, the usual case, goes as it is
+        if (typeof value === 'string' && value !== '') native(target[SOURCE], HTTP_OP.headerOutSet, key, value, false);
+        else assign(target, key, value);
+        return true;
+    },
+
+    defineProperty(target: HeadersTarget, key: string | symbol, wanted: PropertyDescriptor): boolean {
+        if (typeof key !== 'string') return false;
+        checkDefinable(key, wanted);
+        if ('value' in wanted) assign(target, key, wanted.value);
+        return true;
+    },
+
+    deleteProperty(target: HeadersTarget, key: string | symbol): boolean {
+        if (typeof key === 'string') setHeaderOut(target[SOURCE], key, undefined, false);
+        return true;
+    },
+
+    ownKeys(target: HeadersTarget): string[] {
+        return headerOutNames(target[SOURCE]);
+    },
+
+    getOwnPropertyDescriptor(target: HeadersTarget, key: string | symbol): PropertyDescriptor | undefined {
+        const value = headerOut(target, key);
+        return value === undefined ? undefined : descriptor(value);
+    },
+
+    getPrototypeOf: nullPrototype,
+};
+
 /** r.headersOut: case-insensitive, writable as njs writes it. */
-export function headersOutView(access: HeadersOutAccess): NginxHeadersOut {
-    return new Proxy(Object.create(null) as NginxHeadersOut, new HeadersOutTraps(access));
+export function headersOutView(handle: number): NginxHeadersOut {
+    return new Proxy(new ViewTarget(handle), headersOutTraps) as unknown as NginxHeadersOut;
 }

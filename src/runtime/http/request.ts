@@ -11,7 +11,7 @@ import { LogLevel, logWorker, scriptLine, toLogMessage } from '../log';
 import { awaitHost } from '../pending';
 import { abandoned } from './abandoned';
 import { argsView } from './args';
-import { rawVariablesView, variablesView } from '../variables';
+import { httpVariablesView, rawVariablesView } from '../variables';
 import { maxKeysOption, parseForm } from './form';
 import { headersInView, headersOutView } from './headers';
 
@@ -35,6 +35,8 @@ export const enum Outcome {
 
 /** What a request builds on first use; most requests never need it. */
 interface RequestViews {
+    /** the request's */
+    readonly handle: number;
     args?: NginxHTTPArgs;
     /** the query string, as this call last read or set it */
     query?: string;
@@ -83,7 +85,7 @@ export class HttpRequest implements NginxHTTPRequest, FetchScoped {
     }
 
     private get lazy(): RequestViews {
-        this.views ??= {};
+        this.views ??= { handle: this.handle };
         return this.views;
     }
 
@@ -143,7 +145,7 @@ export class HttpRequest implements NginxHTTPRequest, FetchScoped {
 
     get args(): NginxHTTPArgs {
         const lazy = this.lazy;
-        lazy.args ??= argsView({ query: () => lazy.query ??= native(this.handle, HTTP_OP.args) as string });
+        lazy.args ??= argsView(lazy);
         return lazy.args;
     }
 
@@ -162,10 +164,7 @@ export class HttpRequest implements NginxHTTPRequest, FetchScoped {
 
     get headersIn(): NginxHeadersIn {
         const lazy = this.lazy;
-        lazy.headersIn ??= headersInView({
-            get: (name) => native(this.handle, HTTP_OP.headerIn, name) as string | undefined,
-            list: () => native(this.handle, HTTP_OP.headersIn) as string[] | undefined ?? [],
-        });
+        lazy.headersIn ??= headersInView(this.handle);
         return lazy.headersIn;
     }
 
@@ -175,20 +174,7 @@ export class HttpRequest implements NginxHTTPRequest, FetchScoped {
 
     get headersOut(): NginxHeadersOut {
         const lazy = this.lazy;
-        lazy.headersOut ??= headersOutView({
-            get: (name) => native(this.handle, HTTP_OP.headerOutGet, name) as string | string[] | undefined,
-            set: (name, value, add) => {
-                if (value === undefined) native(this.handle, HTTP_OP.headerOutSet, name);
-                else native(this.handle, HTTP_OP.headerOutSet, name, value, add);
-            },
-            names: () => {
-                const seen = new Map<string, string>();
-                for (const [name] of this.rawHeadersOut) {
-                    if (!seen.has(name.toLowerCase())) seen.set(name.toLowerCase(), name);
-                }
-                return [...seen.values()];
-            },
-        });
+        lazy.headersOut ??= headersOutView(this.handle);
         return lazy.headersOut;
     }
 
@@ -198,12 +184,7 @@ export class HttpRequest implements NginxHTTPRequest, FetchScoped {
 
     get variables(): NginxVariables {
         const lazy = this.lazy;
-        lazy.variables ??= variablesView({
-            get: (name) => native(this.handle, HTTP_OP.variable, name) as string | undefined,
-            set: (name, value) => {
-                native(this.handle, HTTP_OP.setVariable, name, value);
-            },
-        });
+        lazy.variables ??= httpVariablesView(this.handle);
         return lazy.variables;
     }
 
