@@ -16,6 +16,7 @@ const servers = [
     'prereadSend', 'prereadVariable', 'asyncSet', 'state', 'filter', 'filterBytes', 'filterAsync',
     'filterBoth', 'filterThrows', 'timeout', 'bufferFull', 'udp', 'filterText', 'filterChunks', 'filterTwice',
     'filterOrder', 'filterEmpty', 'filterMarks', 'filterAfterAwait', 'filterTextHalfClose',
+    'filterTextLarge', 'filterKeeps',
 ] as const;
 type ServerName = (typeof servers)[number];
 
@@ -73,6 +74,11 @@ describe('stream', () => {
     server { ${listen('filterMarks')} node_filter s.marksAfter; proxy_pass ${upstream}; }
     server { ${listen('filterAfterAwait')} node_filter s.forwardsAfterAwait; proxy_half_close on; proxy_pass ${upstream}; }
     server { ${listen('filterTextHalfClose')} node_filter s.passText; proxy_half_close on; proxy_pass ${upstream}; }
+    server {
+        ${listen('filterTextLarge')} node_filter s.passText; proxy_buffer_size 1m; proxy_half_close on;
+        proxy_pass ${upstream};
+    }
+    server { ${listen('filterKeeps')} node_filter s.keepsText; proxy_buffer_size 1m; proxy_half_close on; proxy_pass ${upstream}; }
     server { ${listen('timeout')} node_timeout 300ms; node_access s.neverDecides; proxy_pass ${upstream}; }
     server { ${listen('bufferFull')} preread_buffer_size 64; node_preread s.neverEnough; proxy_pass ${upstream}; }
     server {
@@ -237,6 +243,7 @@ describe('stream', () => {
 
         for (const [server, when, suffix] of [
             ['filterTextHalfClose', 'in its call', ''], ['filterAfterAwait', 'after an await', ', after an await'],
+            ['filterTextLarge', 'in its call, in chunks of up to 1 MB', ''],
         ] as const) {
             it(`sends each chunk's text on ${when}, megabytes both ways, byte for byte`, async () => {
                 const line = (i: number) => `${i} the quick brown fox jumps over the lazy dog\n`;
@@ -259,6 +266,16 @@ describe('stream', () => {
                 }
             });
         }
+
+        it('keeps the text of chunks of up to 1 MB intact while a callback holds it', async () => {
+            const ascii = Array.from({ length: 80000 }, (_, i) => `${i} keep me as I came\n`).join('');
+            const mixed = 'h\u00e9llo \u20ac\n'.repeat(50000);
+            const parts = [ascii, mixed, ascii, ascii.toUpperCase()];
+            const sent = Buffer.concat(parts.map((part) => Buffer.from(part)));
+            const reply = await tcpExchange(port('filterKeeps'), parts, { halfClose: true, timeoutMs: 20000 });
+            assert.equal(reply.data.length, sent.length);
+            assert.ok(reply.data.equals(sent), 'what came back is what was sent');
+        });
 
         it('rewrites bytes', async () => {
             const sent = Buffer.from([0, 1, 2, 0xfe, 0xff]);

@@ -1,5 +1,7 @@
 #include "values.h"
 
+#include "large_text.h"
+
 #include <node_buffer.h>
 
 #include <cstring>
@@ -18,8 +20,6 @@ using v8::NewStringType;
 using v8::Number;
 using v8::String;
 using v8::Value;
-
-namespace {
 
 // Whether a run of bytes is ASCII: 64 at a time (a loop the compiler makes vector code of),
 // then eight at a time.
@@ -42,6 +42,8 @@ bool IsAscii(const char* data, size_t len) {
   }
   return true;
 }
+
+namespace {
 
 // Fills in everything but the text of strings; *text_len is the room a string needs:
 // its length for one-byte strings (ASCII written as is), else its UTF-8 length.
@@ -221,8 +223,9 @@ Local<Value> FromHostValue(Isolate* isolate, const ngx_node_value_t& value) {
     case NGX_NODE_ASCII_OR_BYTES: {
       // one copy, into the string, where a Buffer then its latin1 string would be two
       Local<String> s;
-      if (IsAscii(value.data, value.len) &&
-          NewText(isolate, value.data, value.len, true).ToLocal(&s)) {
+      if (value.len >= kLargeText ? NewLargeAsciiText(isolate, value.data, value.len).ToLocal(&s)
+                                  : IsAscii(value.data, value.len) &&
+                                        NewText(isolate, value.data, value.len, true).ToLocal(&s)) {
         return s;
       }
     }

@@ -12,6 +12,9 @@
 
 namespace ngx_node {
 
+// Whether a run of bytes is all ASCII.
+bool IsAscii(const char* data, size_t len);
+
 // The arguments of one binding call, converted for a host op. Strings are written as UTF-8
 // into storage owned by this object; byte arguments point into the JS buffers, which stay
 // alive for the duration of the call. One instance per call: host ops may re-enter JS.

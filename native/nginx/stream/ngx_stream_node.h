@@ -76,6 +76,7 @@ typedef struct {
                                             own back at once, and reuses it */
     ngx_event_t             timeout;     /* node_timeout of that callback */
     unsigned                listener:2;  /* NGX_STREAM_NODE_LISTENER_* */
+    unsigned                ended:1;     /* the callback had the last chunk */
     unsigned                forwarded:1; /* the chunk itself went on: s.send() of its
                                             text unchanged */
 } ngx_stream_node_direction_t;

@@ -175,6 +175,12 @@ ngx_stream_node_filter_chunk(ngx_stream_session_t *s,
     ngx_node_value_t             data, ret;
     ngx_stream_node_srv_conf_t  *nscf;
 
+    if (ctx->directions[from_upstream].ended) {
+        /* nginx may make more empty last buffers once a side has ended (each time
+         * its socket says so again): the callback had its last chunk */
+        return NGX_NODE_DISPATCH_PASS;
+    }
+
     switch (ctx->directions[from_upstream].listener) {
 
     case NGX_STREAM_NODE_LISTENER_NONE:
@@ -197,6 +203,7 @@ ngx_stream_node_filter_chunk(ngx_stream_session_t *s,
     flags = (from_upstream ? NGX_NODE_FLAG_UPSTREAM : 0)
             | (b->last_buf ? NGX_NODE_FLAG_LAST : 0);
 
+    ctx->directions[from_upstream].ended = b->last_buf;
     ctx->chunk_direction = from_upstream;
     ctx->chunk = b;
     ctx->chunk_settled = 0;
