@@ -12,14 +12,10 @@ import { isThenable, rejection } from './reporting';
 import { rawVariablesView, variablesView } from './variables';
 
 function periodicObject(handle: number): NginxPeriodicSession & FetchScoped {
+    const variableOps = { handle, read: PERIODIC_OP.variable, write: PERIODIC_OP.setVariable };
     return Object.freeze({
-        variables: variablesView({
-            get: (name) => native(handle, PERIODIC_OP.variable, name) as string | undefined,
-            set: (name, value) => {
-                native(handle, PERIODIC_OP.setVariable, name, value);
-            },
-        }),
-        rawVariables: rawVariablesView((name) => native(handle, PERIODIC_OP.variable, name, true) as Buffer | undefined),
+        variables: variablesView(variableOps),
+        rawVariables: rawVariablesView(variableOps),
         [FETCH_SETTINGS]: () => native(handle, PERIODIC_OP.fetch) as number,
     });
 }

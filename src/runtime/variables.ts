@@ -3,32 +3,45 @@
  * r.rawVariables (s.variables, s.rawVariables), and node_set's values.
  */
 import type { NginxRawVariables, NginxVariables } from '../api';
-import { HTTP_OP, native } from './binding';
+import { native } from './binding';
 import { nullPrototype, SOURCE, targetKeys, ViewTarget } from './view';
 
 export function descriptor(value: unknown): PropertyDescriptor {
     return { value, enumerable: true, configurable: true, writable: true };
 }
 
-/** What a variables view needs from the request or session. */
-export interface VariablesAccess {
-    get(name: string): string | undefined;
-    set(name: string, value: string): void;
+/**
+ * Whose variables a view reaches: a request's, a session's or a periodic run's handle, with the
+ * numbers of its "variable" (name[, asBytes]) and "setVariable" (name, value) ops.
+ */
+export interface VariableOps {
+    readonly handle: number;
+    readonly read: number;
+    readonly write: number;
 }
 
-/** The target of a session's (or a periodic run's) s.variables: its access, closures over it. */
-type VariablesTarget = ViewTarget<VariablesAccess>;
+type VariablesTarget = ViewTarget<VariableOps>;
 
 function variable(target: VariablesTarget, key: string | symbol): string | undefined {
-    return typeof key === 'string' ? target[SOURCE].get(key) : undefined;
+    if (typeof key !== 'string') return undefined;
+    const ops = target[SOURCE];
+    return native(ops.handle, ops.read, key) as string | undefined;
 }
 
+function rawVariable(target: VariablesTarget, key: string | symbol): Buffer | undefined {
+    if (typeof key !== 'string') return undefined;
+    const ops = target[SOURCE];
+    return native(ops.handle, ops.read, key, true) as Buffer | undefined;
+}
+
+/** The traps of every r.variables and s.variables: they call nginx themselves. */
 const variablesTraps: ProxyHandler<VariablesTarget> = {
     get: variable,
     has: (target, key) => variable(target, key) !== undefined,
     set: (target, key, value) => {
         if (typeof key !== 'string') return false;
-        target[SOURCE].set(key, String(value));
+        const ops = target[SOURCE];
+        native(ops.handle, ops.write, key, String(value));
         return true;
     },
     getOwnPropertyDescriptor: (target, key) => {
@@ -39,43 +52,9 @@ const variablesTraps: ProxyHandler<VariablesTarget> = {
     ownKeys: targetKeys,
 };
 
-export function variablesView(access: VariablesAccess): NginxVariables {
-    return new Proxy(new ViewTarget(access), variablesTraps) as unknown as NginxVariables;
-}
-
-/** r.variables: its traps call nginx themselves, as r.headersIn's do (http/headers.ts). */
-type HandleTarget = ViewTarget<number>;
-
-function httpVariable(target: HandleTarget, key: string | symbol): string | undefined {
-    return typeof key === 'string' ? native(target[SOURCE], HTTP_OP.variable, key) as string | undefined : undefined;
-}
-
-const httpVariablesTraps: ProxyHandler<HandleTarget> = {
-    get: httpVariable,
-    has: (target, key) => httpVariable(target, key) !== undefined,
-    set: (target, key, value) => {
-        if (typeof key !== 'string') return false;
-        native(target[SOURCE], HTTP_OP.setVariable, key, String(value));
-        return true;
-    },
-    getOwnPropertyDescriptor: (target, key) => {
-        const value = httpVariable(target, key);
-        return value === undefined ? undefined : descriptor(value);
-    },
-    getPrototypeOf: nullPrototype,
-    ownKeys: targetKeys,
-};
-
-export function httpVariablesView(handle: number): NginxVariables {
-    return new Proxy(new ViewTarget(handle), httpVariablesTraps) as unknown as NginxVariables;
-}
-
-type RawGet = (name: string) => Buffer | undefined;
-type RawVariablesTarget = ViewTarget<RawGet>;
-
-const rawVariablesTraps: ProxyHandler<RawVariablesTarget> = {
-    get: (target, key) => typeof key === 'string' ? target[SOURCE](key) : undefined,
-    has: (target, key) => typeof key === 'string' && target[SOURCE](key) !== undefined,
+const rawVariablesTraps: ProxyHandler<VariablesTarget> = {
+    get: rawVariable,
+    has: (target, key) => rawVariable(target, key) !== undefined,
     set: () => {
         throw new TypeError('r.rawVariables is read-only; write through r.variables');
     },
@@ -83,8 +62,14 @@ const rawVariablesTraps: ProxyHandler<RawVariablesTarget> = {
     ownKeys: targetKeys,
 };
 
-export function rawVariablesView(get: RawGet): NginxRawVariables {
-    return new Proxy(new ViewTarget(get), rawVariablesTraps) as unknown as NginxRawVariables;
+/** r.variables, s.variables: read and written by name. */
+export function variablesView(ops: VariableOps): NginxVariables {
+    return new Proxy(new ViewTarget(ops), variablesTraps) as unknown as NginxVariables;
+}
+
+/** r.rawVariables, s.rawVariables: values as bytes, read-only. */
+export function rawVariablesView(ops: VariableOps): NginxRawVariables {
+    return new Proxy(new ViewTarget(ops), rawVariablesTraps) as unknown as NginxRawVariables;
 }
 
 /** A node_set value as nginx takes it: text or bytes; `undefined` leaves the variable empty. */

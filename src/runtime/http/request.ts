@@ -11,7 +11,7 @@ import { LogLevel, logWorker, scriptLine, toLogMessage } from '../log';
 import { awaitHost } from '../pending';
 import { abandoned } from './abandoned';
 import { argsView } from './args';
-import { httpVariablesView, rawVariablesView } from '../variables';
+import { rawVariablesView, VariableOps, variablesView } from '../variables';
 import { maxKeysOption, parseForm } from './form';
 import { headersInView, headersOutView } from './headers';
 
@@ -182,15 +182,19 @@ export class HttpRequest implements NginxHTTPRequest, FetchScoped {
         return pairs(native(this.handle, HTTP_OP.headersOut) as string[] | undefined);
     }
 
+    private variableOps(): VariableOps {
+        return { handle: this.handle, read: HTTP_OP.variable, write: HTTP_OP.setVariable };
+    }
+
     get variables(): NginxVariables {
         const lazy = this.lazy;
-        lazy.variables ??= httpVariablesView(this.handle);
+        lazy.variables ??= variablesView(this.variableOps());
         return lazy.variables;
     }
 
     get rawVariables(): NginxRawVariables {
         const lazy = this.lazy;
-        lazy.rawVariables ??= rawVariablesView((name) => native(this.handle, HTTP_OP.variable, name, true) as Buffer | undefined);
+        lazy.rawVariables ??= rawVariablesView(this.variableOps());
         return lazy.rawVariables;
     }
 

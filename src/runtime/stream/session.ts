@@ -10,7 +10,7 @@ import type {
 import { native, STREAM_OP } from '../binding';
 import { FETCH_SETTINGS, FetchScoped } from '../fetch/scope';
 import { LogLevel, scriptLine, toLogMessage } from '../log';
-import { rawVariablesView, variablesView } from '../variables';
+import { rawVariablesView, VariableOps, variablesView } from '../variables';
 import { ChunkText, textSoFar } from './chunk-text';
 
 /** nginx's codes for s.decide: s.allow() and s.done(), s.decline(), s.deny(), a failure */
@@ -101,18 +101,17 @@ export class StreamSession implements NginxStreamSession, FetchScoped {
         return native(this.handle, STREAM_OP.status) as number;
     }
 
+    private variableOps(): VariableOps {
+        return { handle: this.handle, read: STREAM_OP.variable, write: STREAM_OP.setVariable };
+    }
+
     get variables(): NginxVariables {
-        this.variablesView ??= variablesView({
-            get: (name) => native(this.handle, STREAM_OP.variable, name) as string | undefined,
-            set: (name, value) => {
-                native(this.handle, STREAM_OP.setVariable, name, value);
-            },
-        });
+        this.variablesView ??= variablesView(this.variableOps());
         return this.variablesView;
     }
 
     get rawVariables(): NginxRawVariables {
-        this.rawVariablesView ??= rawVariablesView((name) => native(this.handle, STREAM_OP.variable, name, true) as Buffer | undefined);
+        this.rawVariablesView ??= rawVariablesView(this.variableOps());
         return this.rawVariablesView;
     }
 
