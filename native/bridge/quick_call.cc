@@ -26,9 +26,7 @@ bool Quick(v8::Isolate* isolate, Local<Value> value, char* text, size_t* used,
     char* dest = text + *used;
     string->WriteOneByte(isolate, reinterpret_cast<uint8_t*>(dest), 0, static_cast<int>(length),
                          v8::String::NO_NULL_TERMINATION);
-    unsigned char high = 0;
-    for (size_t i = 0; i < length; i++) high |= static_cast<unsigned char>(dest[i]);
-    if (high & 0x80) return false;
+    if (!IsAscii(dest, length)) return false;
     *used += length;
     *out = ngx_node_value_t{NGX_NODE_STRING, 0, dest, length};
   } else if (value->IsNumber()) {

@@ -18,6 +18,20 @@ function headerIn(target: HeadersTarget, key: string | symbol): string | undefin
     return typeof key === 'string' ? native(target[SOURCE], HTTP_OP.headerIn, key) as string | undefined : undefined;
 }
 
+/** The names of [name, value, ...] pairs, each once (case-insensitively), as first spelled. */
+function namesOnce(pairs: string[] = []): string[] {
+    const seen = new Set<string>();
+    const names: string[] = [];
+    for (let i = 0; i + 1 < pairs.length; i += 2) {
+        const key = pairs[i].toLowerCase();
+        if (!seen.has(key)) {
+            seen.add(key);
+            names.push(pairs[i]);
+        }
+    }
+    return names;
+}
+
 /** The traps of r.headersIn: a lookup of the one header asked for, nothing built before. */
 const headersInTraps: ProxyHandler<HeadersTarget> = {
     get: headerIn,
@@ -29,17 +43,7 @@ const headersInTraps: ProxyHandler<HeadersTarget> = {
     /** each name once, spelled as it first came */
     ownKeys(target: HeadersTarget): string[] {
         // [name, value, ...] as the client sent them
-        const pairs = native(target[SOURCE], HTTP_OP.headersIn) as string[] | undefined ?? [];
-        const seen = new Set<string>();
-        const names: string[] = [];
-        for (let i = 0; i + 1 < pairs.length; i += 2) {
-            const key = pairs[i].toLowerCase();
-            if (!seen.has(key)) {
-                seen.add(key);
-                names.push(pairs[i]);
-            }
-        }
-        return names;
+        return namesOnce(native(target[SOURCE], HTTP_OP.headersIn) as string[] | undefined);
     },
 
     getOwnPropertyDescriptor(target: HeadersTarget, key: string | symbol): PropertyDescriptor | undefined {
@@ -110,17 +114,6 @@ function assign(target: HeadersTarget, name: string, value: unknown): void {
     values.forEach((one, i) => setHeaderOut(handle, name, one, i > 0));
 }
 
-/** each name once, spelled as it was first set */
-function headerOutNames(handle: number): string[] {
-    const pairs = native(handle, HTTP_OP.headersOut) as string[] | undefined ?? [];
-    const seen = new Map<string, string>();
-    for (let i = 0; i + 1 < pairs.length; i += 2) {
-        const key = pairs[i].toLowerCase();
-        if (!seen.has(key)) seen.set(key, pairs[i]);
-    }
-    return [...seen.values()];
-}
-
 /** The traps of r.headersOut: each reaches the one header asked for. */
 const headersOutTraps: ProxyHandler<HeadersTarget> = {
     get: headerOut,
@@ -149,8 +142,9 @@ const headersOutTraps: ProxyHandler<HeadersTarget> = {
         return true;
     },
 
+    /** each name once, spelled as it was first set */
     ownKeys(target: HeadersTarget): string[] {
-        return headerOutNames(target[SOURCE]);
+        return namesOnce(native(target[SOURCE], HTTP_OP.headersOut) as string[] | undefined);
     },
 
     getOwnPropertyDescriptor(target: HeadersTarget, key: string | symbol): PropertyDescriptor | undefined {
