@@ -172,6 +172,11 @@ describe('stream', () => {
             assert.equal(reply.text, 'magic cafebabe\n');
         });
 
+        it('gives Buffers of ASCII data to an upstream callback too', async () => {
+            const reply = await tcpExchange(port('prereadBytes'), ['GE', 'T /'], { gapMs: 50 });
+            assert.equal(reply.text, `magic ${Buffer.from('GET ').toString('hex')}\n`);
+        });
+
         it('refuses s.send() outside a filter with a TypeError', async () => {
             const reply = await tcpExchange(port('prereadSend'), ['x']);
             assert.equal(reply.text, 'TypeError\n');

@@ -288,7 +288,8 @@ ngx_stream_node_phase(ngx_stream_session_t *s, ngx_stream_node_phase_e phase,
 
     b = s->connection->buffer;
 
-    data.type = NGX_NODE_BYTES;
+    /* ASCII comes as a string: a Buffer costs V8 and its collector far more */
+    data.type = NGX_NODE_ASCII_OR_BYTES;
     data.number = 0;
     data.data = b ? (const char *) b->pos : "";
     data.len = b ? (size_t) (b->last - b->pos) : 0;
@@ -749,7 +750,10 @@ ngx_stream_node_op_set_variable(ngx_stream_session_t *s,
 }
 
 
-/* s.allow(), s.deny(), s.decline(), s.done(code): the runtime passes nginx's code */
+/*
+ * s.allow(), s.deny(), s.decline(), s.done(code): the runtime passes nginx's code. A decision
+ * ends the round: no callback waits for data any more (the runtime forgets them too).
+ */
 static void
 ngx_stream_node_op_decide(ngx_stream_session_t *s, ngx_stream_node_ctx_t *ctx,
     const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
@@ -760,6 +764,9 @@ ngx_stream_node_op_decide(ngx_stream_session_t *s, ngx_stream_node_ctx_t *ctx,
         ngx_node_result_type_error(res, "decide(code)");
         return;
     }
+
+    ctx->directions[0].listener = NGX_STREAM_NODE_LISTENER_NONE;
+    ctx->directions[1].listener = NGX_STREAM_NODE_LISTENER_NONE;
 
     if (code == NGX_ERROR) {
         code = NGX_STREAM_INTERNAL_SERVER_ERROR;

@@ -8,7 +8,6 @@
  * that sends such a string on unchanged (`s.send(data)`) may send the chunk itself
  * (isChunk()), without a copy.
  */
-import { isAscii } from 'node:buffer';
 import { StringDecoder } from 'node:string_decoder';
 
 export class ChunkText {
@@ -46,7 +45,10 @@ export class ChunkText {
     }
 }
 
-/** The text of all the data read so far: a character cut at its end waits for the next call. */
+/**
+ * The text of all the data read so far, when it is not all ASCII (ASCII comes from the bridge
+ * as a string already): a character cut at its end waits for the next call.
+ */
 export function textSoFar(data: Buffer): string {
-    return isAscii(data) ? data.toString('latin1') : new StringDecoder('utf8').write(data);
+    return new StringDecoder('utf8').write(data);
 }

@@ -13,8 +13,9 @@ import { StreamSession } from './session';
 
 const NO_DATA = Buffer.alloc(0);
 
-function dataOf(arg: unknown): Buffer {
-    return arg instanceof Buffer ? arg : NO_DATA;
+/** Data from nginx: ASCII as a string, other bytes as a Buffer (NGX_NODE_ASCII_OR_BYTES). */
+function textOrBytes(arg: unknown): string | Buffer {
+    return typeof arg === 'string' || arg instanceof Buffer ? arg : NO_DATA;
 }
 
 export class StreamSessions {
@@ -68,7 +69,7 @@ export class StreamSessions {
         const upload = s.listeners[0];
         if (upload !== undefined) {
             try {
-                inFetchScope(s, () => upload.callback(StreamSession.dataSoFar(upload, dataOf(arg)),
+                inFetchScope(s, () => upload.callback(StreamSession.dataSoFar(upload, textOrBytes(arg)),
                     { last: false, from_upstream: false }));
             } catch (error) {
                 reportFailure(s, `${slot.subject}: its "${upload.name}" callback`, error);
@@ -172,7 +173,7 @@ export class StreamSessions {
         let result: unknown;
         s.chunk = chunkFlags;
         try {
-            const data = typeof arg === 'string' ? arg : dataOf(arg);
+            const data = textOrBytes(arg);
             result = inFetchScope(s, () => listener.callback(StreamSession.data(listener, data, chunkFlags.last), chunkFlags));
         } catch (error) {
             reportFailure(s, subject, error);

@@ -50,11 +50,11 @@ interface Listener {
     text?: ChunkText;
 }
 
-function eventOf(name: unknown): { name: EventName; direction: 0 | 1; bytes: boolean } {
+function eventOf(name: unknown): { direction: 0 | 1; bytes: boolean } {
     if (typeof name !== 'string' || !Object.prototype.hasOwnProperty.call(events, name)) {
         throw new TypeError(`unknown event "${String(name)}": upload, download, upstream or downstream`);
     }
-    return { name: name as EventName, ...events[name as EventName] };
+    return events[name as EventName];
 }
 
 function toBytes(data: unknown): string | Uint8Array {
@@ -126,9 +126,13 @@ export class StreamSession implements NginxStreamSession, FetchScoped {
             code = Math.trunc(given);
             if (code < -6 || code > 503) throw new RangeError(`s.${verb}(code): code is out of range`);
         }
-        // a decision ends the round: what waited for data no longer does
-        if (this.listeners[0] !== undefined) this.listen(0, undefined);
-        if (this.listeners[1] !== undefined) this.listen(1, undefined);
+        this.endRound(code);
+    }
+
+    /** A decision ends the round: what waited for data no longer does (nginx forgets it too). */
+    private endRound(code: number): void {
+        this.listeners[0] = undefined;
+        this.listeners[1] = undefined;
         this.decided = true;
         native(this.handle, STREAM_OP.decide, code);
     }
@@ -155,12 +159,11 @@ export class StreamSession implements NginxStreamSession, FetchScoped {
 
     /** A failure ended the round: the session closes with 500. */
     fail(): void {
-        this.decided = true;
-        native(this.handle, STREAM_OP.decide, ERROR);
+        this.endRound(ERROR);
     }
 
-    on(event: EventName, callback: NginxStreamEventCallback): void {
-        const { name, direction, bytes } = eventOf(event);
+    on(name: EventName, callback: NginxStreamEventCallback): void {
+        const { direction, bytes } = eventOf(name);
         if (typeof callback !== 'function') throw new TypeError('s.on(event, callback): callback is not a function');
         const other = this.listeners[1 - direction];
         if (other !== undefined && other.bytes !== bytes) {
@@ -192,7 +195,8 @@ export class StreamSession implements NginxStreamSession, FetchScoped {
     }
 
     /** All the data read so far (preread) as its listener takes it. */
-    static dataSoFar(listener: Listener, data: Buffer): string | Buffer {
+    static dataSoFar(listener: Listener, data: string | Buffer): string | Buffer {
+        if (typeof data === 'string') return listener.bytes ? Buffer.from(data, 'latin1') : data;
         return listener.bytes ? data : textSoFar(data);
     }
 
