@@ -59,7 +59,8 @@ node_cpu_timeout 2s;`,
 
     it('calls synchronous functions: named exports, a TypeScript default export, any name', async () => {
         const reply = await request(nginx.url('/sync'));
-        assert.equal(reply.text, 'true hello from Lua\ntrue 4\ntrue -1\ntrue hello, lua\ntrue a function named timeout\ntrue by name\n');
+        assert.equal(reply.text, 'true hello from Lua\ntrue 4\ntrue -1\ntrue hello, lua\ntrue a function named timeout\ntrue by name\n' +
+            'true Buffer of 5\ntrue Buffer of 5\ntrue Buffer of 5000\n');
     });
 
     it('waits for asynchronous functions', async () => {
@@ -75,6 +76,7 @@ node_cpu_timeout 2s;`,
         assert.equal(lines[2], 'true ADA');
         assert.match(lines[3], /^false TypeError: .*reduce/);
         assert.match(lines[4], /^false TypeError: Converting circular structure to JSON/);
+        assert.equal(lines.at(-2), 'true ZO\u00cb \u20ac', 'UTF-8 goes both ways');
     });
 
     it('passes every byte value, NUL included, both ways', async () => {

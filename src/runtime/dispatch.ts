@@ -21,7 +21,8 @@ export function createDispatcher(slots: HandlerSlot[], lua: LuaCalls, stream: St
     function dispatchKind(kind: number, index: number, handle: number, arg: unknown, flags: number): unknown {
         switch (kind) {
             case Kind.LuaCall:
-                return lua.call(handle, arg instanceof Buffer ? arg : undefined, flags) ? Dispatch.Done : Dispatch.Pending;
+                return lua.call(handle, typeof arg === 'string' || arg instanceof Buffer ? arg : undefined, flags)
+                    ? Dispatch.Done : Dispatch.Pending;
             case Kind.LuaUnload:
                 return lua.unload(String(arg));
             case Kind.StreamClose:

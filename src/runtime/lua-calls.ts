@@ -76,14 +76,15 @@ export class LuaCalls {
         return mod;
     }
 
-    private invoke(spec: string, namespace: Namespace, fnName: string, payload: Buffer | undefined, json: boolean): unknown {
+    private invoke(spec: string, namespace: Namespace, fnName: string, payload: Buffer | string | undefined, json: boolean): unknown {
         const { value, holder } = findExport(namespace, fnName);
         if (typeof value !== 'function') {
             const available = functionNames(namespace);
             throw new TypeError(`module "${spec}" has no function "${fnName}"` +
                 (available.length ? `; it has ${available.join(', ')}` : ''));
         }
-        const arg = json ? (payload === undefined || payload.length === 0 ? undefined : JSON.parse(payload.toString('utf8'))) : payload;
+        const arg = json ? (payload === undefined || payload.length === 0 ? undefined : JSON.parse(String(payload)))
+            : typeof payload === 'string' ? Buffer.from(payload, 'latin1') : payload;
         return (value as (arg: unknown) => unknown).call(holder, arg);
     }
 
@@ -97,7 +98,7 @@ export class LuaCalls {
     }
 
     /** Returns true when the call was answered during this call. */
-    call(handle: number, payload: Buffer | undefined, flags: number): boolean {
+    call(handle: number, payload: Buffer | string | undefined, flags: number): boolean {
         const [spec, fnName, fetchSettings] = native(handle, LUA_OP.target) as [string, string, number];
         const json = (flags & JSON_FLAG) !== 0;
         let answered = false;
