@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "buffer_pool.h"
 #include "dict.h"
 #include "execution_guard.h"
 #include "handles.h"
@@ -430,6 +431,7 @@ void Shutdown() {  // fact 8
     rt->resume.Reset();
     rt->recover.Reset();
     rt->async_hooks.Reset();
+    ReleaseBufferPool();
     rt->context.Reset();
   }
   if (rt->keepalive_open) {

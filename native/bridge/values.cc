@@ -1,5 +1,6 @@
 #include "values.h"
 
+#include "buffer_pool.h"
 #include "large_text.h"
 
 #include <node_buffer.h>
@@ -232,7 +233,7 @@ Local<Value> FromHostValue(Isolate* isolate, const ngx_node_value_t& value) {
       [[fallthrough]];
     case NGX_NODE_BYTES: {
       Local<v8::Object> buffer;
-      if (node::Buffer::Copy(isolate, value.data, value.len).ToLocal(&buffer)) return buffer;
+      if (NewBuffer(isolate, value.data, value.len).ToLocal(&buffer)) return buffer;
       return v8::Undefined(isolate);
     }
     default:

@@ -83,8 +83,7 @@ export class LuaCalls {
             throw new TypeError(`module "${spec}" has no function "${fnName}"` +
                 (available.length ? `; it has ${available.join(', ')}` : ''));
         }
-        const arg = json ? (payload === undefined || payload.length === 0 ? undefined : JSON.parse(String(payload)))
-            : typeof payload === 'string' ? Buffer.from(payload, 'latin1') : payload;
+        const arg = json ? (payload === undefined || payload.length === 0 ? undefined : JSON.parse(String(payload))) : payload;
         return (value as (arg: unknown) => unknown).call(holder, arg);
     }
 

@@ -33,9 +33,6 @@
 #define NGX_NODE_LUA_OK       1
 #define NGX_NODE_LUA_FAILED   2
 
-/* raw payloads shorter than this may come to the runtime as a string (Node's Buffer pool) */
-#define NGX_NODE_LUA_POOLED_PAYLOAD  4096
-
 
 /* also declared in lua/resty/node.lua */
 typedef struct {
@@ -413,15 +410,8 @@ ngx_node_lua_call(ngx_http_request_t *r, const u_char *module,
         return NGX_OK;
     }
 
-    /*
-     * A JSON call's payload is text for JSON.parse(): a string, not a Buffer to decode. A raw
-     * call's is bytes; short ones come as a string when ASCII, and the runtime makes the
-     * Buffer from Node's pool (Buffer.from() takes it for under 4 KB), where the bridge's own
-     * would be a new ArrayBuffer each call
-     */
-    arg.type = json ? NGX_NODE_STRING
-               : payload_len < NGX_NODE_LUA_POOLED_PAYLOAD ? NGX_NODE_ASCII_OR_BYTES
-               : NGX_NODE_BYTES;
+    /* a JSON call's payload is text for JSON.parse(): a string, not a Buffer to decode */
+    arg.type = json ? NGX_NODE_STRING : NGX_NODE_BYTES;
     arg.number = 0;
     arg.data = (const char *) payload;
     arg.len = payload_len;

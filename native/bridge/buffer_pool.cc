@@ -1,0 +1,58 @@
+#include "buffer_pool.h"
+
+#include <node_buffer.h>
+
+#include <cstring>
+#include <memory>
+
+namespace ngx_node {
+
+namespace {
+
+using v8::ArrayBuffer;
+using v8::Isolate;
+using v8::Local;
+using v8::MaybeLocal;
+
+constexpr size_t kPoolSize = 64 * 1024;
+
+// The pool is filled front to back; a full one is left to the Buffers that view it (the
+// collector frees it with the last of them) and a new one is made.
+struct Pool {
+  v8::Global<ArrayBuffer> buffer;
+  // kept as well as the ArrayBuffer: its memory stays ours even if a script detaches
+  // (transfers) the ArrayBuffer, which then is not filled any more
+  std::shared_ptr<v8::BackingStore> memory;
+  size_t used = kPoolSize;
+};
+
+Pool pool;
+
+}  // namespace
+
+MaybeLocal<v8::Object> NewBuffer(Isolate* isolate, const char* data, size_t len) {
+  if (len >= kPooledBytes) return node::Buffer::Copy(isolate, data, len);
+  Local<ArrayBuffer> buffer;
+  if (pool.used + len > kPoolSize || pool.buffer.IsEmpty() ||
+      (buffer = pool.buffer.Get(isolate))->WasDetached()) {
+    buffer = ArrayBuffer::New(isolate, kPoolSize);
+    pool.buffer.Reset(isolate, buffer);
+    pool.memory = buffer->GetBackingStore();
+    pool.used = 0;
+  }
+  size_t offset = pool.used;
+  if (len > 0) memcpy(static_cast<char*>(pool.memory->Data()) + offset, data, len);
+  pool.used += (len + 7) & ~size_t{7};  // 8-byte aligned, as Node's pool keeps them
+  MaybeLocal<v8::Uint8Array> view = node::Buffer::New(isolate, buffer, offset, len);
+  Local<v8::Uint8Array> made;
+  if (!view.ToLocal(&made)) return MaybeLocal<v8::Object>();
+  return made;
+}
+
+void ReleaseBufferPool() {
+  pool.buffer.Reset();
+  pool.memory.reset();
+  pool.used = kPoolSize;
+}
+
+}  // namespace ngx_node

@@ -1,0 +1,25 @@
+// Short bytes from nginx (a body filter's chunk, a request body, a Lua call's payload) as Node
+// Buffers made the way Node's own Buffer.from() makes short ones: views of a shared pool.
+#ifndef NGX_NODE_BRIDGE_BUFFER_POOL_H
+#define NGX_NODE_BRIDGE_BUFFER_POOL_H
+
+#include <node.h>
+
+#include <cstddef>
+
+namespace ngx_node {
+
+// Below this length a Buffer is a view of the pool (Buffer.from()'s own bound, poolSize / 2);
+// from it on, a Buffer of its own.
+constexpr size_t kPooledBytes = 4096;
+
+// A Buffer holding a copy of the bytes. node::Buffer::Copy makes a backing store and an
+// ArrayBuffer for each Buffer, which costs several times what the copy does for short ones.
+v8::MaybeLocal<v8::Object> NewBuffer(v8::Isolate* isolate, const char* data, size_t len);
+
+// Before the isolate goes: the pool's handle lets go of it.
+void ReleaseBufferPool();
+
+}  // namespace ngx_node
+
+#endif  // NGX_NODE_BRIDGE_BUFFER_POOL_H
