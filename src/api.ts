@@ -114,8 +114,10 @@ export interface NginxBodyFilterFlags {
 /**
  * The `r` object: one HTTP request, as every handler of it (content, access, rewrite,
  * node_set, filters, log) sees it. Names and semantics are njs's; the differences are noted per
- * member. Unlike njs, one `r` lives as long as the request (keep per-request state on it or in a
- * `WeakMap` keyed by it, not in module variables, which the worker's requests share).
+ * member. Unlike njs's, an `r` is made for each handler call (a `node_set`, a header filter, each
+ * body filter chunk) and lasts for that call and its awaits: keep state that other handlers of
+ * the request need in `r.variables` (`node_var`, `set`), not on `r` and not in module
+ * variables, which the worker's requests share.
  */
 export interface NginxHTTPRequest {
     /** HTTP method, `GET` etc. */

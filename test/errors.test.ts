@@ -188,8 +188,9 @@ describe('nginx -t reports a broken configuration', () => {
         assert.equal(result.ok, true, result.output);
         assert.match(result.output, new RegExp(`\\[warn\\] \\d+#\\d+: ${result.prefix}/conf/mqtt\\.js:4: a function assigns "client_id", ` +
             'a variable of the module \\(declared at line 1\\); ngx-node loads a module once per worker and all its requests and ' +
-            'sessions share that variable \\(njs gives each a fresh copy\\): keep per-request state on r or s, in r.variables or ' +
-            's.variables, or in a WeakMap keyed by r or s .*; node_import "mqtt" in .*nginx\\.conf:\\d+'));
+            'sessions share that variable \\(njs gives each a fresh copy\\): keep per-request state in r.variables \\(node_var, set\\), ' +
+            'which every handler of the request sees, or on r within one handler call and its awaits; per-session state on s ' +
+            'or in s.variables, or in a WeakMap keyed by s .*; node_import "mqtt" in .*nginx\\.conf:\\d+'));
         assert.match(result.output, new RegExp(`\\[warn\\] .*${result.prefix}/conf/counter\\.ts:3: a function assigns "seen", a variable of the module \\(declared at line 1\\)`));
         assert.match(result.output, /test is successful/);
     });

@@ -125,8 +125,10 @@ export function moduleStateWarnings(loaded: LoadResult): string[] {
                 `${mod.file}:${write.lines[0]}: a function assigns "${write.name}", a variable of the module ` +
                 `(declared at line ${write.declared})${others.length ? `, also at line ${others.join(', ')}` : ''}; ` +
                 'ngx-node loads a module once per worker and all its requests and sessions share that variable ' +
-                '(njs gives each a fresh copy): keep per-request state on r or s, in r.variables or s.variables, ' +
-                'or in a WeakMap keyed by r or s (state kept per worker on purpose: a const Map or object); ' +
+                '(njs gives each a fresh copy): keep per-request state in r.variables (node_var, set), which ' +
+                'every handler of the request sees, or on r within one handler call and its awaits; per-session ' +
+                'state on s or in s.variables, or in a WeakMap keyed by s (state kept per worker on purpose: a ' +
+                'const Map or object); ' +
                 `node_import "${mod.conf.name}" in ${where(mod.conf)}`);
         }
     }
