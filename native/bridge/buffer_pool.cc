@@ -14,7 +14,9 @@ using v8::Isolate;
 using v8::Local;
 using v8::MaybeLocal;
 
-constexpr size_t kPoolSize = 64 * 1024;
+// Node's Buffer.poolSize: a short Buffer a script keeps holds on to no more memory than one
+// from Buffer.from() would.
+constexpr size_t kPoolSize = 8 * 1024;
 
 // The pool is filled front to back; a full one is left to the Buffers that view it (the
 // collector frees it with the last of them) and a new one is made.

@@ -9,7 +9,7 @@
 
 namespace ngx_node {
 
-// Below this length a Buffer is a view of the pool (Buffer.from()'s own bound, poolSize / 2);
+// Below this length a Buffer is a view of the pool (Buffer.from()'s own bound: half the pool);
 // from it on, a Buffer of its own.
 constexpr size_t kPooledBytes = 4096;
 
