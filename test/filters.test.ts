@@ -120,7 +120,8 @@ describe('filters', () => {
     });
 
     it('keeps short chunks\' Buffers intact when a filter holds them all to the end', async () => {
-        // chunks under 4 KB are views of a shared pool, as Buffer.from()'s are
+        // chunks under 4 KB are views of a shared pool, as Buffer.from()'s are: reused too early,
+        // or detached by the filter's attempt to transfer a chunk's .buffer, it would lose bytes
         const reply = await request(nginx.url('/kept-bytes/text'));
         assert.equal(reply.status, 200);
         assert.equal(reply.body.length, textBytes.length);

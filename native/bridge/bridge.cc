@@ -330,6 +330,11 @@ bool StartRuntime() {
   rt->dispatch.Reset(isolate, dispatch.As<Function>());
   rt->resume.Reset(isolate, resume.As<Function>());
   rt->recover.Reset(isolate, recover.As<Function>());
+  Local<Value> new_buffer_pool;
+  if (runtime->Get(context, Str(isolate, "newBufferPool")).ToLocal(&new_buffer_pool) &&
+      new_buffer_pool->IsFunction()) {
+    SetBufferPoolMaker(isolate, new_buffer_pool.As<Function>());
+  }
 
   // Modules load asynchronously (ESM, top-level await): let libuv run until they are in.
   // The runtime reports load errors itself, per module.

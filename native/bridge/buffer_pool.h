@@ -13,11 +13,15 @@ namespace ngx_node {
 // from it on, a Buffer of its own.
 constexpr size_t kPooledBytes = 4096;
 
+// The runtime's function that makes a pool: newBufferPool(size), an ArrayBuffer marked
+// untransferable (src/runtime/buffer-pool.ts). Without one, every Buffer is a Buffer of its own.
+void SetBufferPoolMaker(v8::Isolate* isolate, v8::Local<v8::Function> maker);
+
 // A Buffer holding a copy of the bytes. node::Buffer::Copy makes a backing store and an
 // ArrayBuffer for each Buffer, which costs several times what the copy does for short ones.
 v8::MaybeLocal<v8::Object> NewBuffer(v8::Isolate* isolate, const char* data, size_t len);
 
-// Before the isolate goes: the pool's handle lets go of it.
+// Before the isolate goes: the handles of the pool and its maker let go.
 void ReleaseBufferPool();
 
 }  // namespace ngx_node

@@ -4,6 +4,7 @@
  */
 import { AsyncScope } from './async-scope';
 import { attach, NativeBinding } from './binding';
+import { newBufferPool } from './buffer-pool';
 import { parseConf } from './config';
 import { createDispatcher } from './dispatch';
 import { handlerSlots, resolveHandlers } from './handlers';
@@ -65,6 +66,6 @@ export function start(binding: NativeBinding, confJson: string) {
 
     return {
         dispatch: createDispatcher(slots, new LuaCalls(conf), new StreamSessions(), metrics, scope),
-        resume, recover, ready, warmUp,
+        resume, recover, ready, warmUp, newBufferPool,
     };
 }
