@@ -13,8 +13,9 @@ namespace ngx_node {
 constexpr size_t kLargeText = 128 * 1024;
 
 // The bytes as a one-byte string if they are all ASCII, else empty. The string is external:
-// its characters are in a block of ours, counted as V8's external memory (so that garbage collection lets go of such strings in time), which goes
-// back to a small pool for the next string once V8 lets the string go.
+// its characters are in a block of ours, counted as V8's external memory (so that garbage
+// collection lets go of such strings in time), which goes back to a small pool for the next
+// string once V8 lets the string go.
 v8::MaybeLocal<v8::String> NewLargeAsciiText(v8::Isolate* isolate, const char* data, size_t len);
 
 }  // namespace ngx_node
