@@ -57,6 +57,11 @@ function eventOf(name: unknown): { direction: 0 | 1; bytes: boolean } {
     return events[name as EventName];
 }
 
+/** Data from nginx for a Buffer listener: ASCII the bridge gave as a string, as bytes again. */
+function bytesOf(data: string | Buffer): Buffer {
+    return typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
+}
+
 function toBytes(data: unknown): string | Uint8Array {
     if (data === undefined || data === null) return '';
     if (typeof data === 'string' || data instanceof Uint8Array) return data;
@@ -190,14 +195,14 @@ export class StreamSession implements NginxStreamSession, FetchScoped {
 
     /** The data of a chunk as its listener takes it: a Buffer, or text (ASCII comes as text). */
     static data(listener: Listener, data: string | Buffer, last: boolean): string | Buffer {
-        if (listener.bytes) return typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
+        if (listener.bytes) return bytesOf(data);
         return listener.text!.next(data, last);
     }
 
     /** All the data read so far (preread) as its listener takes it. */
     static dataSoFar(listener: Listener, data: string | Buffer): string | Buffer {
-        if (typeof data === 'string') return listener.bytes ? Buffer.from(data, 'latin1') : data;
-        return listener.bytes ? data : textSoFar(data);
+        if (listener.bytes) return bytesOf(data);
+        return typeof data === 'string' ? data : textSoFar(data);
     }
 
     /**
