@@ -3,6 +3,7 @@
  * node_filter, against real peers on loopback. This nginx loads the stream module alone.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 
@@ -16,7 +17,7 @@ const servers = [
     'prereadSend', 'prereadVariable', 'asyncSet', 'state', 'filter', 'filterBytes', 'filterAsync',
     'filterBoth', 'filterThrows', 'timeout', 'bufferFull', 'udp', 'filterText', 'filterChunks', 'filterTwice',
     'filterOrder', 'filterEmpty', 'filterMarks', 'filterAfterAwait', 'filterTextHalfClose',
-    'filterTextLarge', 'filterKeeps',
+    'filterTextLarge', 'filterKeeps', 'filterFlushes',
 ] as const;
 type ServerName = (typeof servers)[number];
 
@@ -25,12 +26,26 @@ describe('stream', () => {
     let echo: TcpServer;
     let udpA: UdpServer;
     let udpB: UdpServer;
+    /** sends megabytes at once; once it has the upload (floodUpload bytes), what it got */
+    let flood: TcpServer;
+    const floodUpload = 40 * 4096;
+    const floodText = Array.from({ length: 800000 }, (_, i) => `${i} flooding the client\n`).join('');
+    const uploadSummary = (upload: Buffer) => `upload ${upload.length} ${createHash('sha256').update(upload).digest('hex')}\n`;
     const port = (name: ServerName) => nginx.streamPorts[servers.indexOf(name)];
 
     before(async () => {
         echo = await echoServer();
         udpA = await udpServer((datagram) => `A got ${datagram.toString()}`);
         udpB = await udpServer((datagram) => `B got ${datagram.toString()}`);
+        flood = await tcpServer((socket) => {
+            const upload: Buffer[] = [];
+            socket.write(floodText);
+            socket.on('data', (chunk: Buffer) => {
+                upload.push(chunk);
+                const got = Buffer.concat(upload);
+                if (got.length >= floodUpload) socket.end(uploadSummary(got));
+            });
+        });
         const upstream = `127.0.0.1:${echo.port}`;
         nginx = await Nginx.start({
             streamPorts: servers.length,
@@ -78,6 +93,7 @@ describe('stream', () => {
         ${listen('filterTextLarge')} node_filter s.passText; proxy_buffer_size 1m; proxy_half_close on;
         proxy_pass ${upstream};
     }
+    server { ${listen('filterFlushes')} node_filter s.flushesDownload; proxy_pass 127.0.0.1:${flood.port}; }
     server { ${listen('filterKeeps')} node_filter s.keepsText; proxy_buffer_size 1m; proxy_half_close on; proxy_pass ${upstream}; }
     server { ${listen('timeout')} node_timeout 300ms; node_access s.neverDecides; proxy_pass ${upstream}; }
     server { ${listen('bufferFull')} preread_buffer_size 64; node_preread s.neverEnough; proxy_pass ${upstream}; }
@@ -98,6 +114,7 @@ describe('stream', () => {
         await echo?.close();
         await udpA?.close();
         await udpB?.close();
+        await flood?.close();
         const troubles = nginx?.troubles();
         await nginx?.destroy();
         assert.deepEqual(troubles, []);
@@ -282,6 +299,17 @@ describe('stream', () => {
             assert.ok(reply.data.equals(sent), 'what came back is what was sent');
         });
 
+        it('keeps the empty sends of a backed-up side apart from what the other side sends meanwhile', async () => {
+            // the client reads nothing at first: nginx holds the download's chunks and empty
+            // flushes until it can write them; the upload's copies must not reuse their buffers
+            const upload = Array.from({ length: floodUpload / 4096 }, (_, i) => Buffer.alloc(4096, 97 + (i % 26)));
+            const reply = await tcpExchange(port('filterFlushes'), upload, { gapMs: 15, readAfterMs: 1500, timeoutMs: 20000 });
+            const expected = Buffer.from(floodText + uploadSummary(Buffer.concat(upload)));
+            assert.equal(reply.data.length, expected.length);
+            assert.ok(reply.data.equals(expected), 'the download, then what the upstream got of the upload');
+            assert.deepEqual(nginx.troubles(), []);
+        });
+
         it('rewrites bytes', async () => {
             const sent = Buffer.from([0, 1, 2, 0xfe, 0xff]);
             const reply = await tcpExchange(port('filterBytes'), [sent], { endAfterMs: 300 });
@@ -317,6 +345,7 @@ describe('stream', () => {
             await nginx.waitForLog(/node_filter "s\.throwingFilter": its "upload" callback failed: Error: filter boom/);
             assert.deepEqual(await logged('filterThrows'), ['500 -']);
         });
+
     });
 
     describe('UDP', () => {

@@ -19,6 +19,8 @@ export interface ExchangeOptions {
     timeoutMs?: number;
     /** half-close (FIN) after the last part */
     halfClose?: boolean;
+    /** read nothing of what comes back for this long after connecting (the peer's writes back up) */
+    readAfterMs?: number;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -46,6 +48,10 @@ export function tcpExchange(port: number, parts: (string | Buffer)[], options: E
             const data = Buffer.concat(chunks);
             resolve({ data, text: data.toString('utf8'), closedByPeer });
         });
+        if (options.readAfterMs !== undefined) {
+            socket.pause();
+            setTimeout(() => socket.resume(), options.readAfterMs);
+        }
         socket.connect(port, '127.0.0.1', async () => {
             for (const [i, part] of parts.entries()) {
                 if (i > 0 && options.gapMs) await sleep(options.gapMs);

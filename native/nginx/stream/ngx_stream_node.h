@@ -79,6 +79,9 @@ typedef struct {
     unsigned                ended:1;     /* the callback had the last chunk */
     unsigned                forwarded:1; /* the chunk itself went on: s.send() of its
                                             text unchanged */
+    ngx_chain_t            *marks;       /* our empty buffers (an end, a flush) sent
+                                            this way: the writer may hold them behind
+                                            data it has not sent yet */
 } ngx_stream_node_direction_t;
 
 
@@ -104,7 +107,7 @@ typedef struct {
     ngx_chain_t           **collected_last;
     ngx_chain_t            *free;        /* our buffers, sent and reusable */
     ngx_uint_t              kept;        /* those of them that kept their memory */
-    ngx_chain_t            *busy;        /* our buffers, being sent */
+    ngx_chain_t            *busy;        /* our buffers with data, being sent */
     ngx_int_t               chunk_direction;  /* of the chunk being called, or -1 */
     ngx_buf_t              *chunk;            /* that chunk */
     ngx_int_t               chunk_settled;    /* its async callback settled in the

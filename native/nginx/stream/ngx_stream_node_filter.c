@@ -74,39 +74,66 @@ ngx_stream_node_filter_failed(ngx_stream_node_ctx_t *ctx)
 #define NGX_STREAM_NODE_KEPT  4
 
 
+/* a buffer of ours that nginx's writer is done with is reused; a few keep their memory for
+ * the next s.send() (a fresh allocation per chunk costs the page faults of memory the
+ * allocator had given back) */
+static void
+ngx_stream_node_filter_recycle(ngx_stream_node_ctx_t *ctx, ngx_chain_t *cl)
+{
+    ngx_buf_t  *b;
+
+    b = cl->buf;
+
+    if (b->start) {
+        if (ctx->kept < NGX_STREAM_NODE_KEPT) {
+            ctx->kept++;
+
+        } else {
+            ngx_free(b->start);
+            b->start = NULL;
+            b->end = NULL;
+        }
+    }
+
+    cl->next = ctx->free;
+    ctx->free = cl;
+}
+
+
 /*
- * our buffers that went out are reused; a few keep their memory for the next s.send() (a
- * fresh allocation per chunk costs the page faults of memory the allocator had given back)
+ * Our buffers that went out are reused once the writer is done with them. One with data is
+ * when it is all sent. An empty one (an end, a flush) is never "sent": the writer keeps it
+ * behind the data it could not send yet, for as long as it keeps that data; reused before,
+ * it would be sent again, on the other side's data (nginx: "zero size buf in writer").
  */
 static void
-ngx_stream_node_filter_reap(ngx_stream_node_ctx_t *ctx)
+ngx_stream_node_filter_reap(ngx_stream_node_ctx_t *ctx, ngx_connection_t *dst,
+    ngx_uint_t from_upstream)
 {
-    ngx_buf_t    *b;
-    ngx_chain_t  *cl;
+    ngx_chain_t                  *cl;
+    ngx_stream_node_direction_t  *dir;
 
     while (ctx->busy && ngx_buf_size(ctx->busy->buf) == 0) {
         cl = ctx->busy;
         ctx->busy = cl->next;
-        b = cl->buf;
+        ngx_stream_node_filter_recycle(ctx, cl);
+    }
 
-        if (b->start) {
-            if (ctx->kept < NGX_STREAM_NODE_KEPT) {
-                ctx->kept++;
+    dir = &ctx->directions[from_upstream];
 
-            } else {
-                ngx_free(b->start);
-                b->start = NULL;
-                b->end = NULL;
-            }
-        }
+    if (dst && (dst->buffered & NGX_STREAM_WRITE_BUFFERED)) {
+        return;
+    }
 
-        cl->next = ctx->free;
-        ctx->free = cl;
+    while (dir->marks) {
+        cl = dir->marks;
+        dir->marks = cl->next;
+        ngx_stream_node_filter_recycle(ctx, cl);
     }
 }
 
 
-/* passes a chain on; our buffers in it are kept until they are sent */
+/* passes a chain on; our buffers in it are kept until the writer is done with them */
 static ngx_int_t
 ngx_stream_node_filter_pass(ngx_stream_session_t *s, ngx_stream_node_ctx_t *ctx,
     ngx_chain_t *out, ngx_uint_t from_upstream)
@@ -122,27 +149,32 @@ ngx_stream_node_filter_pass(ngx_stream_session_t *s, ngx_stream_node_ctx_t *ctx,
     {
         /* nothing to send, nothing buffered below us: the write filter would
          * call an empty chain an error */
-        return NGX_OK;
-    }
+        rc = NGX_OK;
 
-    rc = ngx_stream_next_filter(s, out, from_upstream);
+    } else {
+        rc = ngx_stream_next_filter(s, out, from_upstream);
+    }
 
     for (busy = &ctx->busy; *busy; busy = &(*busy)->next) { /* void */ }
 
     for (cl = out; cl; cl = next) {
         next = cl->next;
 
-        if (cl->buf->tag == (ngx_buf_tag_t) &ngx_stream_node_module) {
+        if (cl->buf->tag != (ngx_buf_tag_t) &ngx_stream_node_module) {
+            ngx_free_chain(s->connection->pool, cl);
+
+        } else if (ngx_buf_special(cl->buf)) {
+            cl->next = ctx->directions[from_upstream].marks;
+            ctx->directions[from_upstream].marks = cl;
+
+        } else {
             cl->next = NULL;
             *busy = cl;
             busy = &cl->next;
-
-        } else {
-            ngx_free_chain(s->connection->pool, cl);
         }
     }
 
-    ngx_stream_node_filter_reap(ctx);
+    ngx_stream_node_filter_reap(ctx, dst, from_upstream);
 
     return rc;
 }
@@ -766,34 +798,13 @@ ngx_stream_node_chunk_timeout_handler(ngx_event_t *ev)
 }
 
 
-/* the session ends: our buffers' memory goes */
-void
-ngx_stream_node_filter_cleanup(ngx_stream_node_ctx_t *ctx)
+/* the memory of our buffers in a chain goes */
+static void
+ngx_stream_node_filter_free_memory(ngx_chain_t *chain)
 {
-    ngx_uint_t    i;
     ngx_chain_t  *cl;
 
-    for (i = 0; i < 2; i++) {
-        if (ctx->directions[i].timeout.timer_set) {
-            ngx_del_timer(&ctx->directions[i].timeout);
-        }
-    }
-
-    for (cl = ctx->busy; cl; cl = cl->next) {
-        if (cl->buf->start) {
-            ngx_free(cl->buf->start);
-            cl->buf->start = NULL;
-        }
-    }
-
-    for (cl = ctx->free; cl; cl = cl->next) {
-        if (cl->buf->start) {
-            ngx_free(cl->buf->start);
-            cl->buf->start = NULL;
-        }
-    }
-
-    for (cl = ctx->collected; cl; cl = cl->next) {
+    for (cl = chain; cl; cl = cl->next) {
         if (cl->buf->tag == (ngx_buf_tag_t) &ngx_stream_node_module
             && cl->buf->start)
         {
@@ -801,6 +812,27 @@ ngx_stream_node_filter_cleanup(ngx_stream_node_ctx_t *ctx)
             cl->buf->start = NULL;
         }
     }
+}
+
+
+/* the session ends: our buffers' memory goes */
+void
+ngx_stream_node_filter_cleanup(ngx_stream_node_ctx_t *ctx)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < 2; i++) {
+        if (ctx->directions[i].timeout.timer_set) {
+            ngx_del_timer(&ctx->directions[i].timeout);
+        }
+
+        ngx_stream_node_filter_free_memory(ctx->directions[i].marks);
+        ctx->directions[i].marks = NULL;
+    }
+
+    ngx_stream_node_filter_free_memory(ctx->busy);
+    ngx_stream_node_filter_free_memory(ctx->free);
+    ngx_stream_node_filter_free_memory(ctx->collected);
 
     ctx->busy = NULL;
     ctx->free = NULL;
