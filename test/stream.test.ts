@@ -17,7 +17,8 @@ const servers = [
     'prereadSend', 'prereadVariable', 'asyncSet', 'state', 'filter', 'filterBytes', 'filterAsync',
     'filterBoth', 'filterThrows', 'timeout', 'bufferFull', 'udp', 'filterText', 'filterChunks', 'filterTwice',
     'filterOrder', 'filterEmpty', 'filterMarks', 'filterAfterAwait', 'filterTextHalfClose',
-    'filterTextLarge', 'filterKeeps', 'filterFlushes',
+    'filterTextLarge', 'filterKeeps', 'filterFlushes', 'filterThrowsFlooded',
+    'filterRejectsFlooded',
 ] as const;
 type ServerName = (typeof servers)[number];
 
@@ -29,6 +30,11 @@ describe('stream', () => {
     /** sends megabytes at once; once it has the upload (floodUpload bytes), what it got */
     let flood: TcpServer;
     const floodUpload = 40 * 4096;
+    /** whether the flood upstream's connections are all closed, within 5 s */
+    async function floodClosed(): Promise<boolean> {
+        for (let waited = 0; flood.open > 0 && waited < 5000; waited += 50) await sleep(50);
+        return flood.open === 0;
+    }
     const floodText = Array.from({ length: 800000 }, (_, i) => `${i} flooding the client\n`).join('');
     const uploadSummary = (upload: Buffer) => `upload ${upload.length} ${createHash('sha256').update(upload).digest('hex')}\n`;
     const port = (name: ServerName) => nginx.streamPorts[servers.indexOf(name)];
@@ -94,6 +100,8 @@ describe('stream', () => {
         proxy_pass ${upstream};
     }
     server { ${listen('filterFlushes')} node_filter s.flushesDownload; proxy_pass 127.0.0.1:${flood.port}; }
+    server { ${listen('filterThrowsFlooded')} node_filter s.throwingDownload; proxy_pass 127.0.0.1:${flood.port}; }
+    server { ${listen('filterRejectsFlooded')} node_filter s.rejectingDownload; proxy_pass 127.0.0.1:${flood.port}; }
     server { ${listen('filterKeeps')} node_filter s.keepsText; proxy_buffer_size 1m; proxy_half_close on; proxy_pass ${upstream}; }
     server { ${listen('timeout')} node_timeout 300ms; node_access s.neverDecides; proxy_pass ${upstream}; }
     server { ${listen('bufferFull')} preread_buffer_size 64; node_preread s.neverEnough; proxy_pass ${upstream}; }
@@ -346,6 +354,26 @@ describe('stream', () => {
             assert.deepEqual(await logged('filterThrows'), ['500 -']);
         });
 
+        for (const [server, when, handler, error] of [
+            ['filterThrowsFlooded', 'throws', 'throwingDownload', 'Error: download boom'],
+            ['filterRejectsFlooded', 'rejects after an await', 'rejectingDownload', 'Error: download rejected'],
+        ] as const) {
+            it(`closes the upstream connection too when a callback ${when} while the upstream sends`, async () => {
+                // the upstream goes on sending into the connection nginx must have closed with
+                // the session (left open, it would wake a worker on a session that is gone)
+                const connections = flood.connections;
+                assert.equal(await floodClosed(), true, 'the upstream had no connection open before');
+                const reply = await tcpExchange(port(server), [], { timeoutMs: 10000 });
+                assert.equal(reply.closedByPeer, true);
+                assert.equal(reply.data.length, 0);
+                await nginx.waitForLog(new RegExp(`node_filter "s\\.${handler}": its "download" callback failed: ${error}`));
+                assert.deepEqual(await logged(server), ['500 -']);
+                assert.equal(flood.connections, connections + 1);
+                assert.equal(await floodClosed(), true, 'nginx closed its connection to the upstream');
+                assert.deepEqual(nginx.troubles(), [], 'no worker died');
+                assert.equal((await tcpExchange(port('filter'), ['still here'], { endAfterMs: 300 })).text, '[STILL HERE]');
+            });
+        }
     });
 
     describe('UDP', () => {

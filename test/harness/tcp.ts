@@ -72,13 +72,15 @@ export interface TcpServer {
     port: number;
     /** connections accepted so far */
     connections: number;
+    /** connections open now */
+    readonly open: number;
     close(): Promise<void>;
 }
 
 /** A TCP server on loopback; `onConnection` gets each socket. */
 export async function tcpServer(onConnection: (socket: Socket) => void): Promise<TcpServer> {
     const sockets = new Set<Socket>();
-    const result = { port: 0, connections: 0, close: async () => {} };
+    const result = { port: 0, connections: 0, get open() { return sockets.size; }, close: async () => {} };
     const server: Server = createServer((socket) => {
         result.connections++;
         sockets.add(socket);

@@ -112,7 +112,7 @@ typedef struct {
     ngx_buf_t              *chunk;            /* that chunk */
     ngx_int_t               chunk_settled;    /* its async callback settled in the
                                                  call: NGX_OK, NGX_ERROR, or 0 */
-    ngx_event_t             fail;        /* posted: end the session with 500 */
+    ngx_event_t             fail;        /* posted: end the session (with 500) */
     unsigned                filtering:1; /* node_filter's function ran */
     unsigned                failed:1;
 } ngx_stream_node_ctx_t;
@@ -149,6 +149,7 @@ char *ngx_stream_node_periodic(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 
 /* ngx_stream_node_filter.c */
 ngx_int_t ngx_stream_node_filter_init(ngx_conf_t *cf);
+ngx_int_t ngx_stream_node_filter_log_handler(ngx_stream_session_t *s);
 void ngx_stream_node_send(ngx_stream_session_t *s, ngx_stream_node_ctx_t *ctx,
     const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res);
 void ngx_stream_node_forward(ngx_stream_session_t *s,

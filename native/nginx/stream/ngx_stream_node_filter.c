@@ -38,6 +38,25 @@ ngx_stream_node_filter_init(ngx_conf_t *cf)
 }
 
 
+/*
+ * The log phase: a session whose filter failed ends with 500 in $status (nginx's proxy, which
+ * closes it, says 200 for a filter's error). Runs before the access log.
+ */
+ngx_int_t
+ngx_stream_node_filter_log_handler(ngx_stream_session_t *s)
+{
+    ngx_stream_node_ctx_t  *ctx;
+
+    ctx = ngx_stream_get_module_ctx(s, ngx_stream_node_module);
+
+    if (ctx && ctx->failed) {
+        s->status = NGX_STREAM_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
 /* where a direction's data goes: the client for data from the upstream, and back */
 static ngx_connection_t *
 ngx_stream_node_destination(ngx_stream_session_t *s, ngx_uint_t from_upstream)
@@ -339,8 +358,9 @@ ngx_stream_node_filter_run(ngx_stream_session_t *s, ngx_stream_node_ctx_t *ctx,
     }
 
     if (ctx->failed) {
-        /* the session ends: what was collected stays for the cleanup */
-        return NGX_OK;
+        /* the session ends (the proxy closes it): what was collected stays for
+         * the cleanup */
+        return NGX_ERROR;
     }
 
     out = ctx->collected;
@@ -395,12 +415,13 @@ ngx_stream_node_body_filter(ngx_stream_session_t *s, ngx_chain_t *in,
     }
 
     if (ctx->failed) {
-        /* the session ends: what comes is dropped */
+        /* the session ends: what comes is dropped, and the proxy (or the return
+         * module) that writes it closes the session */
         for (cl = in; cl; cl = cl->next) {
             cl->buf->pos = cl->buf->last;
         }
 
-        return NGX_OK;
+        return NGX_ERROR;
     }
 
     dir = &ctx->directions[from_upstream];

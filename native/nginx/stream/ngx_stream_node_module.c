@@ -269,7 +269,8 @@ ngx_stream_node_uses(ngx_conf_t *cf, ngx_uint_t uses)
 
 /*
  * nginx runs a phase's handlers last registered first; ours go to the front of the list,
- * so they run after those of the modules before us (nginx's allow/deny, ssl_preread).
+ * so they run after those of the modules before us (nginx's allow/deny, ssl_preread). The
+ * log phase's run first registered first: ours runs before the access log.
  */
 static ngx_int_t
 ngx_stream_node_join_phase(ngx_stream_core_main_conf_t *cmcf,
@@ -338,6 +339,13 @@ ngx_stream_node_init(ngx_conf_t *cf)
     }
 
     if (nmcf->uses & NGX_STREAM_NODE_USES_FILTER) {
+        if (ngx_stream_node_join_phase(cmcf, NGX_STREAM_LOG_PHASE,
+                                       ngx_stream_node_filter_log_handler)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
         return ngx_stream_node_filter_init(cf);
     }
 

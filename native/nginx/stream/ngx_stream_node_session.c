@@ -230,15 +230,29 @@ ngx_stream_node_abort(ngx_node_pending_t *pending)
 }
 
 
-/* a filter failed: the session ends with 500, from nginx's loop, not from inside the proxy */
+/*
+ * a filter failed: the session ends, from nginx's loop, not from inside the proxy. A proxied
+ * session is ended by the proxy, which alone closes its upstream connection: it does when the
+ * filters it writes through answer NGX_ERROR, as they now do; it is made to write at once.
+ */
 static void
 ngx_stream_node_fail_handler(ngx_event_t *ev)
 {
+    ngx_connection_t       *c;
+    ngx_stream_session_t   *s;
     ngx_stream_node_ctx_t  *ctx;
 
     ctx = ngx_stream_node_event_ctx(ev, fail);
+    s = ctx->session;
+    c = s->connection;
 
-    ngx_stream_finalize_session(ctx->session, NGX_STREAM_INTERNAL_SERVER_ERROR);
+    if (s->upstream && s->upstream->connected) {
+        c->buffered |= NGX_STREAM_NODE_BUFFERED;
+        c->write->handler(c->write);
+        return;
+    }
+
+    ngx_stream_finalize_session(s, NGX_STREAM_INTERNAL_SERVER_ERROR);
 }
 
 
