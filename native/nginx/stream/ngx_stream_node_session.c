@@ -232,8 +232,9 @@ ngx_stream_node_abort(ngx_node_pending_t *pending)
 
 /*
  * a filter failed: the session ends, from nginx's loop, not from inside the proxy. A proxied
- * session is ended by the proxy, which alone closes its upstream connection: it does when the
- * filters it writes through answer NGX_ERROR, as they now do; it is made to write at once.
+ * session is ended by the proxy, which alone closes its upstream connection: it does when a
+ * filter it writes through answers NGX_ERROR, as ours does once failed; it is made to write
+ * at once.
  */
 static void
 ngx_stream_node_fail_handler(ngx_event_t *ev)
