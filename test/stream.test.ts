@@ -18,7 +18,7 @@ const servers = [
     'filterBoth', 'filterThrows', 'timeout', 'bufferFull', 'udp', 'filterText', 'filterChunks', 'filterTwice',
     'filterOrder', 'filterEmpty', 'filterMarks', 'filterAfterAwait', 'filterTextHalfClose',
     'filterTextLarge', 'filterKeeps', 'filterFlushes', 'filterThrowsFlooded',
-    'filterRejectsFlooded',
+    'filterRejectsFlooded', 'filterAsyncNoAwait',
 ] as const;
 type ServerName = (typeof servers)[number];
 
@@ -88,6 +88,10 @@ describe('stream', () => {
     server { ${listen('filterChunks')} node_filter s.markChunks; proxy_pass ${upstream}; }
     server { ${listen('filterTwice')} node_filter s.sendsTwice; proxy_pass ${upstream}; }
     server { ${listen('filterAsync')} node_filter s.asyncDownload; proxy_pass ${upstream}; }
+    server {
+        ${listen('filterAsyncNoAwait')} node_filter s.asyncWithoutAwait; node_timeout 5s; proxy_half_close on;
+        proxy_pass ${upstream};
+    }
     server { ${listen('filterBoth')} node_filter s.sendsBothWays; proxy_pass ${upstream}; }
     server { ${listen('filterThrows')} node_filter s.throwingFilter; proxy_pass ${upstream}; }
     server { ${listen('filterOrder')} node_filter s.namesItsDirection; proxy_pass ${upstream}; }
@@ -329,6 +333,17 @@ describe('stream', () => {
             const parts = reply.text.split('|').filter(Boolean);
             assert.deepEqual(parts.map((part) => Number(part.split(':')[0])), parts.map((_, i) => i + 1), 'in order');
             assert.equal(parts.map((part) => part.split(':')[1]).join(''), 'abc');
+        });
+
+        it('goes on after async callbacks that settle in their own call (no await in them)', async () => {
+            // each callback's promise is fulfilled in the call's own promise reactions: the
+            // direction must not wait for a settling that has already come (it did, until
+            // node_timeout, after the first chunk)
+            const text = Array.from({ length: 20000 }, (_, i) => `${i} no await here\n`).join('');
+            const reply = await tcpExchange(port('filterAsyncNoAwait'), [text], { halfClose: true, timeoutMs: 4000 });
+            assert.equal(reply.data.length, text.length);
+            assert.equal(reply.text, text.toUpperCase());
+            assert.deepEqual(await logged('filterAsyncNoAwait'), ['200 -']);
         });
 
         it('sends to either side at once', async () => {

@@ -111,7 +111,8 @@ typedef struct {
     ngx_int_t               chunk_direction;  /* of the chunk being called, or -1 */
     ngx_buf_t              *chunk;            /* that chunk */
     ngx_int_t               chunk_settled;    /* its async callback settled in the
-                                                 call: NGX_OK, NGX_ERROR, or 0 */
+                                                 call: NGX_DONE (fulfilled),
+                                                 NGX_ERROR (rejected), or 0 */
     ngx_event_t             fail;        /* posted: end the session (with 500) */
     unsigned                filtering:1; /* node_filter's function ran */
     unsigned                failed:1;

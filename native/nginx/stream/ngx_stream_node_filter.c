@@ -272,8 +272,8 @@ ngx_stream_node_filter_chunk(ngx_stream_session_t *s,
 
     if (ret.number == NGX_NODE_DISPATCH_PENDING && ctx->chunk_settled) {
         /* an async callback that settled in the call's own promise reactions */
-        return ctx->chunk_settled == NGX_OK ? NGX_NODE_DISPATCH_DONE
-                                            : NGX_NODE_DISPATCH_FAILED;
+        return ctx->chunk_settled == NGX_DONE ? NGX_NODE_DISPATCH_DONE
+                                              : NGX_NODE_DISPATCH_FAILED;
     }
 
     return (ngx_int_t) ret.number;
@@ -780,8 +780,9 @@ ngx_stream_node_chunk_done(ngx_stream_session_t *s, ngx_stream_node_ctx_t *ctx,
     }
 
     if (ctx->chunk_direction == (args[0].number != 0)) {
-        /* the chunk's own call has not returned yet: it looks at this */
-        ctx->chunk_settled = args[1].number ? NGX_ERROR : NGX_OK;
+        /* the chunk's own call has not returned yet: it looks at this (not
+         * NGX_OK, which is 0, "not settled") */
+        ctx->chunk_settled = args[1].number ? NGX_ERROR : NGX_DONE;
         return;
     }
 
