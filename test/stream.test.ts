@@ -18,7 +18,7 @@ const servers = [
     'filterBoth', 'filterThrows', 'timeout', 'bufferFull', 'udp', 'filterText', 'filterChunks', 'filterTwice',
     'filterOrder', 'filterEmpty', 'filterMarks', 'filterAfterAwait', 'filterTextHalfClose',
     'filterTextLarge', 'filterKeeps', 'filterFlushes', 'filterThrowsFlooded',
-    'filterRejectsFlooded', 'filterAsyncNoAwait',
+    'filterRejectsFlooded', 'filterAsyncNoAwait', 'filterAcks',
 ] as const;
 type ServerName = (typeof servers)[number];
 
@@ -30,6 +30,10 @@ describe('stream', () => {
     /** sends megabytes at once; once it has the upload (floodUpload bytes), what it got */
     let flood: TcpServer;
     const floodUpload = 40 * 4096;
+    /** sends acksDownload and half-closes at once, reads nothing for 1.5 s; what it got, per connection */
+    let slowReader: TcpServer;
+    const slowReaderGot: Promise<Buffer>[] = [];
+    const acksDownload = ('d'.repeat(99) + '\n').repeat(42000);
     /** whether the flood upstream's connections are all closed, within 5 s */
     async function floodClosed(): Promise<boolean> {
         for (let waited = 0; flood.open > 0 && waited < 5000; waited += 50) await sleep(50);
@@ -51,6 +55,14 @@ describe('stream', () => {
                 const got = Buffer.concat(upload);
                 if (got.length >= floodUpload) socket.end(uploadSummary(got));
             });
+        });
+        slowReader = await tcpServer((socket) => {
+            const got: Buffer[] = [];
+            socket.pause();
+            socket.on('data', (chunk: Buffer) => got.push(chunk));
+            slowReaderGot.push(new Promise((resolve) => socket.on('close', () => resolve(Buffer.concat(got)))));
+            socket.end(acksDownload);
+            setTimeout(() => socket.resume(), 1500);
         });
         const upstream = `127.0.0.1:${echo.port}`;
         nginx = await Nginx.start({
@@ -88,6 +100,7 @@ describe('stream', () => {
     server { ${listen('filterChunks')} node_filter s.markChunks; proxy_pass ${upstream}; }
     server { ${listen('filterTwice')} node_filter s.sendsTwice; proxy_pass ${upstream}; }
     server { ${listen('filterAsync')} node_filter s.asyncDownload; proxy_pass ${upstream}; }
+    server { ${listen('filterAcks')} node_filter s.acksUpstream; proxy_half_close on; proxy_pass 127.0.0.1:${slowReader.port}; }
     server {
         ${listen('filterAsyncNoAwait')} node_filter s.asyncWithoutAwait; node_timeout 5s; proxy_half_close on;
         proxy_pass ${upstream};
@@ -127,6 +140,7 @@ describe('stream', () => {
         await udpA?.close();
         await udpB?.close();
         await flood?.close();
+        await slowReader?.close();
         const troubles = nginx?.troubles();
         await nginx?.destroy();
         assert.deepEqual(troubles, []);
@@ -344,6 +358,21 @@ describe('stream', () => {
             assert.equal(reply.data.length, text.length);
             assert.equal(reply.text, text.toUpperCase());
             assert.deepEqual(await logged('filterAsyncNoAwait'), ['200 -']);
+        });
+
+        it('keeps a side\'s end apart from the other side\'s data while the writer holds what a callback sent', async () => {
+            // the client's end passes (no upload callback) behind the 64 KB sends the upstream
+            // does not read yet; nginx's proxy takes its empty buffer back at once and fills it
+            // with the download's next read: behind those sends, it went upstream, or was found
+            // empty there ("zero size buf in writer", the upload cut)
+            const reply = await tcpExchange(port('filterAcks'), ['hello'], { endAfterMs: 500, timeoutMs: 20000 });
+            assert.equal(reply.data.length, acksDownload.length);
+            assert.equal(reply.text, acksDownload);
+            assert.equal(slowReaderGot.length, 1);
+            const got = (await slowReaderGot[0]).toString('latin1');
+            assert.equal(got.length, 5 + 150 * 65536, 'hello and every 64 KB send reached the upstream');
+            assert.equal(got.replace('hello', '').replace(/a/g, ''), '', 'and nothing else');
+            assert.deepEqual(nginx.troubles(), []);
         });
 
         it('sends to either side at once', async () => {

@@ -77,6 +77,8 @@ typedef struct {
     ngx_event_t             timeout;     /* node_timeout of that callback */
     unsigned                listener:2;  /* NGX_STREAM_NODE_LISTENER_* */
     unsigned                ended:1;     /* the callback had the last chunk */
+    unsigned                eof:1;       /* the side's end came (queued in a buffer of
+                                            ours); more ends are dropped */
     unsigned                forwarded:1; /* the chunk itself went on: s.send() of its
                                             text unchanged */
     ngx_chain_t            *marks;       /* our empty buffers (an end, a flush) sent

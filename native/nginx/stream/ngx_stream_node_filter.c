@@ -376,6 +376,7 @@ ngx_stream_node_body_filter(ngx_stream_session_t *s, ngx_chain_t *in,
     ngx_uint_t from_upstream)
 {
     ngx_int_t                     rc;
+    ngx_buf_t                    *b;
     ngx_chain_t                  *cl, *link;
     ngx_node_value_t              ret;
     ngx_stream_node_ctx_t        *ctx;
@@ -428,7 +429,36 @@ ngx_stream_node_body_filter(ngx_stream_session_t *s, ngx_chain_t *in,
 
     /* nginx reuses its chain links: the queue has links of its own */
     for (cl = in; cl; cl = cl->next) {
-        link = ngx_stream_node_filter_link(s->connection->pool, cl->buf);
+        b = cl->buf;
+
+        if (ngx_buf_size(b) == 0) {
+            /*
+             * An empty buffer (a side's end, which nginx's proxy makes again each
+             * time that socket says so) is nginx's again as soon as no data of its
+             * side before it is unsent: the proxy frees it then, whatever waits for
+             * it here, and the next read, of either side, fills it. Queued behind
+             * a callback that waits on the side's end, or passed on behind our
+             * buffers that the writer still holds, it would carry the other side's
+             * data this way. What it says goes in a buffer of ours; once the side's
+             * end is in, later ones say nothing more.
+             */
+            if (dir->eof) {
+                continue;
+            }
+
+            dir->eof = b->last_buf;
+
+            b = ngx_calloc_buf(s->connection->pool);
+            if (b == NULL) {
+                return NGX_ERROR;
+            }
+
+            b->last_buf = cl->buf->last_buf;
+            b->flush = cl->buf->flush;
+            b->tag = (ngx_buf_tag_t) &ngx_stream_node_module;
+        }
+
+        link = ngx_stream_node_filter_link(s->connection->pool, b);
         if (link == NULL) {
             return NGX_ERROR;
         }
