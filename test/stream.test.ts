@@ -18,7 +18,7 @@ const servers = [
     'filterBoth', 'filterThrows', 'timeout', 'bufferFull', 'udp', 'filterText', 'filterChunks', 'filterTwice',
     'filterOrder', 'filterEmpty', 'filterMarks', 'filterAfterAwait', 'filterTextHalfClose',
     'filterTextLarge', 'filterKeeps', 'filterFlushes', 'filterThrowsFlooded',
-    'filterRejectsFlooded', 'filterAsyncNoAwait', 'filterAcks',
+    'filterRejectsFlooded', 'filterAsyncNoAwait', 'filterAcks', 'filterOff',
 ] as const;
 type ServerName = (typeof servers)[number];
 
@@ -100,6 +100,7 @@ describe('stream', () => {
     server { ${listen('filterChunks')} node_filter s.markChunks; proxy_pass ${upstream}; }
     server { ${listen('filterTwice')} node_filter s.sendsTwice; proxy_pass ${upstream}; }
     server { ${listen('filterAsync')} node_filter s.asyncDownload; proxy_pass ${upstream}; }
+    server { ${listen('filterOff')} node_filter s.offAfterFirst; proxy_half_close on; proxy_pass ${upstream}; }
     server { ${listen('filterAcks')} node_filter s.acksUpstream; proxy_half_close on; proxy_pass 127.0.0.1:${slowReader.port}; }
     server {
         ${listen('filterAsyncNoAwait')} node_filter s.asyncWithoutAwait; node_timeout 5s; proxy_half_close on;
@@ -375,6 +376,12 @@ describe('stream', () => {
             assert.deepEqual(nginx.troubles(), []);
         });
 
+        it('sends on the start of a character cut at the end of the last chunk when the callback goes (s.off)', async () => {
+            const sent = Buffer.from('abc\u00e9-def');
+            const reply = await tcpExchange(port('filterOff'), [sent.subarray(0, 4), sent.subarray(4)], { gapMs: 100, halfClose: true });
+            assert.equal(reply.data.toString('hex'), sent.toString('hex'));
+        });
+
         it('sends to either side at once', async () => {
             const reply = await tcpExchange(port('filterBoth'), ['12345'], { endAfterMs: 300 });
             assert.equal(reply.text, 'ack 5\n12345');
@@ -421,6 +428,7 @@ describe('stream', () => {
     });
 
     describe('UDP', () => {
+
         it('picks the upstream from the datagram', async () => {
             assert.equal((await udpExchange(port('udp'), 'a:one'))?.toString(), 'A got a:one');
             assert.equal((await udpExchange(port('udp'), 'b:two'))?.toString(), 'B got b:two');

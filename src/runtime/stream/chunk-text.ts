@@ -38,6 +38,19 @@ export class ChunkText {
         return this.text !== undefined && data === this.text;
     }
 
+    /**
+     * The bytes of a character cut at the end of the last chunk, which wait for the next one
+     * (none: an empty Buffer): what is still to go on when the callback goes (s.off()).
+     */
+    held(): Buffer {
+        if (!this.holding()) return Buffer.alloc(0);
+        const decoder = this.decoder as { lastChar?: Buffer; lastNeed?: number; lastTotal?: number };
+        if (decoder.lastChar === undefined || decoder.lastTotal === undefined || decoder.lastNeed === undefined) {
+            return Buffer.alloc(0);
+        }
+        return Buffer.from(decoder.lastChar.subarray(0, decoder.lastTotal - decoder.lastNeed));
+    }
+
     /** The decoder holds the start of a character cut at the end of the chunk before. */
     private holding(): boolean {
         // (a Node.js without lastNeed counts as holding: every chunk is decoded)

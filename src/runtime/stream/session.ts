@@ -183,7 +183,12 @@ export class StreamSession implements NginxStreamSession, FetchScoped {
     }
 
     off(event: EventName): void {
-        this.listen(eventOf(event).direction, undefined);
+        const { direction } = eventOf(event);
+        // a character cut at the end of the callback's last chunk: its first bytes were given to
+        // no callback (they wait for the rest); they go on ahead of the chunks that now pass
+        const held = this.filtering ? this.listeners[direction]?.text?.held() : undefined;
+        this.listen(direction, undefined);
+        if (held !== undefined && held.length > 0) this.sendTo(direction === 1 ? TO_CLIENT : TO_UPSTREAM, held, undefined);
     }
 
     /** A direction's callback, and what nginx gives it (nothing: its chunks pass as they are). */
