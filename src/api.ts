@@ -285,7 +285,11 @@ export type NginxStreamEventCallback =
     | ((data: string, flags: NginxStreamCallbackFlags) => void | Promise<void>)
     | ((data: Buffer, flags: NginxStreamCallbackFlags) => void | Promise<void>);
 
-/** `s.send()`'s options: by default, the flags of the chunk being filtered. */
+/**
+ * `s.send()`'s options: by default, the flags of the chunk being filtered; after an await (no
+ * chunk), not the last, and flushed (on UDP a flush ends a datagram: sends without one are
+ * joined to the next send that has one).
+ */
 export interface NginxStreamSendOptions {
     /** the last data of this direction */
     last?: boolean;

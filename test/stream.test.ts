@@ -18,7 +18,7 @@ const servers = [
     'filterBoth', 'filterThrows', 'timeout', 'bufferFull', 'udp', 'filterText', 'filterChunks', 'filterTwice',
     'filterOrder', 'filterEmpty', 'filterMarks', 'filterAfterAwait', 'filterTextHalfClose',
     'filterTextLarge', 'filterKeeps', 'filterFlushes', 'filterThrowsFlooded',
-    'filterRejectsFlooded', 'filterAsyncNoAwait', 'filterAcks', 'filterOff',
+    'filterRejectsFlooded', 'filterAsyncNoAwait', 'filterAcks', 'filterOff', 'udpAfterAwait',
 ] as const;
 type ServerName = (typeof servers)[number];
 
@@ -101,6 +101,7 @@ describe('stream', () => {
     server { ${listen('filterTwice')} node_filter s.sendsTwice; proxy_pass ${upstream}; }
     server { ${listen('filterAsync')} node_filter s.asyncDownload; proxy_pass ${upstream}; }
     server { ${listen('filterOff')} node_filter s.offAfterFirst; proxy_half_close on; proxy_pass ${upstream}; }
+    server { ${listen('udpAfterAwait', 'udp')} node_filter s.afterAwaitDefaults; proxy_pass 127.0.0.1:${udpA.port}; proxy_responses 1; }
     server { ${listen('filterAcks')} node_filter s.acksUpstream; proxy_half_close on; proxy_pass 127.0.0.1:${slowReader.port}; }
     server {
         ${listen('filterAsyncNoAwait')} node_filter s.asyncWithoutAwait; node_timeout 5s; proxy_half_close on;
@@ -428,6 +429,12 @@ describe('stream', () => {
     });
 
     describe('UDP', () => {
+        it('sends each datagram s.send() gives after an await, with the default flags', async () => {
+            // a datagram goes out at a flush: without one the writer kept it (upstream) or
+            // refused it ("shared connection is busy", to the client)
+            assert.equal((await udpExchange(port('udpAfterAwait'), 'x'))?.toString(), 'A got x');
+            assert.deepEqual(nginx.troubles(), []);
+        });
 
         it('picks the upstream from the datagram', async () => {
             assert.equal((await udpExchange(port('udp'), 'a:one'))?.toString(), 'A got a:one');

@@ -227,7 +227,9 @@ export class StreamSession implements NginxStreamSession, FetchScoped {
         }
         const chunk = this.chunk;
         const last = Boolean(options?.last ?? chunk?.last ?? false);
-        const flush = Boolean(options?.flush ?? chunk !== undefined);
+        // (after an await too: a UDP datagram goes out at a flush, and without one the writer
+        // would keep it, or, to the client, refuse it)
+        const flush = Boolean(options?.flush ?? true);
         if (typeof data === 'string') {
             // a chunk's text sent on unchanged, to its own direction: the chunk itself goes
             const from = this.chunkOf(data, direction);
