@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 
@@ -18,7 +19,7 @@ const servers = [
     'filterBoth', 'filterThrows', 'timeout', 'bufferFull', 'udp', 'filterText', 'filterChunks', 'filterTwice',
     'filterOrder', 'filterEmpty', 'filterMarks', 'filterAfterAwait', 'filterTextHalfClose',
     'filterTextLarge', 'filterKeeps', 'filterFlushes', 'filterThrowsFlooded',
-    'filterRejectsFlooded', 'filterAsyncNoAwait', 'filterAcks', 'filterOff', 'udpAfterAwait',
+    'filterRejectsFlooded', 'filterAsyncNoAwait', 'filterAcks', 'filterOff', 'udpAfterAwait', 'filterStuckClient',
 ] as const;
 type ServerName = (typeof servers)[number];
 
@@ -34,6 +35,9 @@ describe('stream', () => {
     let slowReader: TcpServer;
     const slowReaderGot: Promise<Buffer>[] = [];
     const acksDownload = ('d'.repeat(99) + '\n').repeat(42000);
+    /** sends 16 MB at once, takes everything; how much it got so far */
+    let greeter: TcpServer;
+    let greeterGot = 0;
     /** whether the flood upstream's connections are all closed, within 5 s */
     async function floodClosed(): Promise<boolean> {
         for (let waited = 0; flood.open > 0 && waited < 5000; waited += 50) await sleep(50);
@@ -63,6 +67,10 @@ describe('stream', () => {
             slowReaderGot.push(new Promise((resolve) => socket.on('close', () => resolve(Buffer.concat(got)))));
             socket.end(acksDownload);
             setTimeout(() => socket.resume(), 1500);
+        });
+        greeter = await tcpServer((socket) => {
+            socket.write(Buffer.alloc(16 << 20, 'g'));
+            socket.on('data', (chunk: Buffer) => { greeterGot += chunk.length; });
         });
         const upstream = `127.0.0.1:${echo.port}`;
         nginx = await Nginx.start({
@@ -102,6 +110,7 @@ describe('stream', () => {
     server { ${listen('filterAsync')} node_filter s.asyncDownload; proxy_pass ${upstream}; }
     server { ${listen('filterOff')} node_filter s.offAfterFirst; proxy_half_close on; proxy_pass ${upstream}; }
     server { ${listen('udpAfterAwait', 'udp')} node_filter s.afterAwaitDefaults; proxy_pass 127.0.0.1:${udpA.port}; proxy_responses 1; }
+    server { ${listen('filterStuckClient')} node_filter s.copiesBothWays; proxy_pass 127.0.0.1:${greeter.port}; }
     server { ${listen('filterAcks')} node_filter s.acksUpstream; proxy_half_close on; proxy_pass 127.0.0.1:${slowReader.port}; }
     server {
         ${listen('filterAsyncNoAwait')} node_filter s.asyncWithoutAwait; node_timeout 5s; proxy_half_close on;
@@ -143,6 +152,7 @@ describe('stream', () => {
         await udpB?.close();
         await flood?.close();
         await slowReader?.close();
+        await greeter?.close();
         const troubles = nginx?.troubles();
         await nginx?.destroy();
         assert.deepEqual(troubles, []);
@@ -381,6 +391,34 @@ describe('stream', () => {
             const sent = Buffer.from('abc\u00e9-def');
             const reply = await tcpExchange(port('filterOff'), [sent.subarray(0, 4), sent.subarray(4)], { gapMs: 100, halfClose: true });
             assert.equal(reply.data.toString('hex'), sent.toString('hex'));
+        });
+
+        it('lets go of what one side sent while the other side\'s writer is stuck', async () => {
+            // the client reads nothing of the upstream's 16 MB and uploads: the download's copy
+            // that nginx cannot write kept every upload copy sent after it, with its memory
+            // (our sent buffers are one list for both sides, reused from its head only)
+            const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${nginx.workerPids()[0]}/status`, 'utf8'))?.[1]) * 1024;
+            const client = new Socket();
+            client.pause();
+            client.on('error', () => { /* destroyed at the end */ });
+            await new Promise<void>((resolve) => client.connect(port('filterStuckClient'), '127.0.0.1', resolve));
+            const chunk = Buffer.alloc(65536, 'u');
+            const upload = async (bytes: number) => {
+                for (let sent = 0; sent < bytes; sent += chunk.length) {
+                    if (!client.write(chunk)) await new Promise((resolve) => client.once('drain', resolve));
+                }
+                const until = greeterGot + bytes;
+                for (let waited = 0; greeterGot < until - (4 << 20) && waited < 20000; waited += 20) await sleep(20);
+            };
+            try {
+                await upload(32 << 20);
+                const before = rss();
+                await upload(64 << 20);
+                const grown = rss() - before;
+                assert.ok(grown < 24 << 20, `the worker grew by ${grown >> 20} MB while 64 MB went upstream`);
+            } finally {
+                client.destroy();
+            }
         });
 
         it('sends to either side at once', async () => {

@@ -121,20 +121,29 @@ ngx_stream_node_filter_recycle(ngx_stream_node_ctx_t *ctx, ngx_chain_t *cl)
 
 /*
  * Our buffers that went out are reused once the writer is done with them. One with data is
- * when it is all sent. An empty one (an end, a flush) is never "sent": the writer keeps it
- * behind the data it could not send yet, for as long as it keeps that data; reused before,
- * it would be sent again, on the other side's data (nginx: "zero size buf in writer").
+ * when it is all sent: wherever it is in the list, which holds both sides' buffers (a side
+ * whose writer is stuck, to a client that reads nothing, must not keep what the other side
+ * sent meanwhile, which would then all stay in memory). An empty one (an end, a flush) is
+ * never "sent": the writer keeps it behind the data it could not send yet, for as long as it
+ * keeps that data; reused before, it would be sent again, on the other side's data (nginx:
+ * "zero size buf in writer").
  */
 static void
 ngx_stream_node_filter_reap(ngx_stream_node_ctx_t *ctx, ngx_connection_t *dst,
     ngx_uint_t from_upstream)
 {
-    ngx_chain_t                  *cl;
+    ngx_chain_t                  *cl, **ll;
     ngx_stream_node_direction_t  *dir;
 
-    while (ctx->busy && ngx_buf_size(ctx->busy->buf) == 0) {
-        cl = ctx->busy;
-        ctx->busy = cl->next;
+    for (ll = &ctx->busy; *ll; /* void */) {
+        cl = *ll;
+
+        if (ngx_buf_size(cl->buf) != 0) {
+            ll = &cl->next;
+            continue;
+        }
+
+        *ll = cl->next;
         ngx_stream_node_filter_recycle(ctx, cl);
     }
 
