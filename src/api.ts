@@ -287,8 +287,7 @@ export type NginxStreamEventCallback =
 
 /**
  * `s.send()`'s options: by default, the flags of the chunk being filtered; after an await (no
- * chunk), not the last, and flushed (on UDP a flush ends a datagram: sends without one are
- * joined to the next send that has one).
+ * chunk), not the last, and flushed. On UDP each send with data is one datagram.
  */
 export interface NginxStreamSendOptions {
     /** the last data of this direction */

@@ -19,7 +19,7 @@ const servers = [
     'filterBoth', 'filterThrows', 'timeout', 'bufferFull', 'udp', 'filterText', 'filterChunks', 'filterTwice',
     'filterOrder', 'filterEmpty', 'filterMarks', 'filterAfterAwait', 'filterTextHalfClose',
     'filterTextLarge', 'filterKeeps', 'filterFlushes', 'filterThrowsFlooded',
-    'filterRejectsFlooded', 'filterAsyncNoAwait', 'filterAcks', 'filterOff', 'udpAfterAwait', 'filterStuckClient',
+    'filterRejectsFlooded', 'filterAsyncNoAwait', 'filterAcks', 'filterOff', 'udpAfterAwait', 'filterStuckClient', 'udpUnflushed',
 ] as const;
 type ServerName = (typeof servers)[number];
 
@@ -110,6 +110,7 @@ describe('stream', () => {
     server { ${listen('filterAsync')} node_filter s.asyncDownload; proxy_pass ${upstream}; }
     server { ${listen('filterOff')} node_filter s.offAfterFirst; proxy_half_close on; proxy_pass ${upstream}; }
     server { ${listen('udpAfterAwait', 'udp')} node_filter s.afterAwaitDefaults; proxy_pass 127.0.0.1:${udpA.port}; proxy_responses 1; }
+    server { ${listen('udpUnflushed', 'udp')} node_filter s.unflushed; proxy_pass 127.0.0.1:${udpA.port}; proxy_responses 1; }
     server { ${listen('filterStuckClient')} node_filter s.copiesBothWays; proxy_pass 127.0.0.1:${greeter.port}; }
     server { ${listen('filterAcks')} node_filter s.acksUpstream; proxy_half_close on; proxy_pass 127.0.0.1:${slowReader.port}; }
     server {
@@ -471,6 +472,11 @@ describe('stream', () => {
             // a datagram goes out at a flush: without one the writer kept it (upstream) or
             // refused it ("shared connection is busy", to the client)
             assert.equal((await udpExchange(port('udpAfterAwait'), 'x'))?.toString(), 'A got x');
+            assert.deepEqual(nginx.troubles(), []);
+        });
+
+        it('sends each s.send() as a datagram, flush: false or not', async () => {
+            assert.equal((await udpExchange(port('udpUnflushed'), 'y'))?.toString(), 'A got y');
             assert.deepEqual(nginx.troubles(), []);
         });
 

@@ -548,6 +548,14 @@ ngx_stream_node_send_copy(ngx_stream_session_t *s, ngx_stream_node_ctx_t *ctx,
         return;
     }
 
+    if (len && s->connection->type == SOCK_DGRAM) {
+        /* a datagram goes out at a flush: without one, nginx's writer would keep it
+         * for a later send's (the upstream's), or refuse it ("shared connection is
+         * busy", the client's: nginx cannot keep data for a shared socket). Each
+         * s.send() is a datagram */
+        flush = 1;
+    }
+
     if (ctx->free) {
         cl = ctx->free;
         ctx->free = cl->next;
