@@ -27,6 +27,14 @@ describe('filters', () => {
                 res.end(JSON.stringify({ name: 'order', items: [1, 2, 3] }));
                 return;
             }
+            if (req.url === '/cut') {
+                // a euro sign cut after its second byte, between two reads of nginx's
+                const euro = Buffer.from('\u20ac');
+                res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+                res.write(Buffer.concat([Buffer.from('ab'), euro.subarray(0, 2)]));
+                setTimeout(() => res.end(Buffer.concat([euro.subarray(2), Buffer.from('cd')])), 100);
+                return;
+            }
             if (req.url === '/big-json') {
                 res.setHeader('Content-Type', 'application/json');
                 res.end(JSON.stringify({ pad: 'x'.repeat(300 * 1024), items: [] }));
@@ -67,6 +75,11 @@ describe('filters', () => {
             proxy_pass http://127.0.0.1:${origin.port}/;
         }
         location /first/ { node_body_filter main.firstChunkOnly; proxy_pass http://127.0.0.1:${origin.port}/; }
+        location /first-text/ {
+            node_body_filter main.firstTextThenDone;
+            proxy_buffering off;
+            proxy_pass http://127.0.0.1:${origin.port}/;
+        }
         location /chunks { node_content main.countChunks; }
         location /throws/ { node_body_filter main.throwsMidway; proxy_pass http://127.0.0.1:${origin.port}/; }
         location /enrich/ { node_body_filter main.enrich buffered; proxy_pass http://127.0.0.1:${origin.port}/; }
@@ -135,6 +148,14 @@ describe('filters', () => {
         const consumed = Buffer.byteLength(text.slice(0, Number(match[1])));
         assert.equal(sha(reply.body.subarray(match[0].length)), sha(textBytes.subarray(consumed)));
         assert.equal((await request(nginx.url('/chunks'))).text, '1\n', 'the filter was called once');
+    });
+
+    it('after r.done(), lets a character cut at the end of the last chunk pass whole', async () => {
+        // the filter had "ab" (the euro sign's first two bytes wait for the rest); those bytes
+        // come out ahead of the rest, which passes unfiltered
+        const reply = await request(nginx.url('/first-text/cut'));
+        assert.equal(reply.status, 200);
+        assert.equal(reply.body.toString('hex'), Buffer.from('[ab]\u20accd').toString('hex'));
     });
 
     it('ends the response when a streaming filter throws', async () => {

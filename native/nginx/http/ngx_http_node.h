@@ -182,6 +182,8 @@ void ngx_http_node_write_handler(ngx_http_request_t *r);
 
 /* ngx_http_node_filter.c */
 ngx_int_t ngx_http_node_filter_init(ngx_conf_t *cf);
+void ngx_http_node_filter_done(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res);
 void ngx_http_node_send_buffer(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
     const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res);
 void ngx_http_node_filtered(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,

@@ -283,6 +283,32 @@ ngx_http_node_utf8_whole(const u_char *p, size_t len)
 }
 
 
+/* r.done(): the rest of the body passes unfiltered, after the start of a character cut at
+ * the end of the last chunk (in text mode; it waited for the rest, which now passes) */
+void
+ngx_http_node_filter_done(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
+    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
+{
+    if (!ctx->filtering) {
+        ngx_node_result_type_error(res, "r.done(): only in a node_body_filter "
+                                        "handler, while it filters");
+        return;
+    }
+
+    if (ctx->utf8_carry_len
+        && ngx_http_node_filter_buf(r, ctx, (const char *) ctx->utf8_carry,
+                                    ctx->utf8_carry_len, 0, 0)
+           == NULL)
+    {
+        ngx_node_result_fail(res, "out of memory");
+        return;
+    }
+
+    ctx->utf8_carry_len = 0;
+    ctx->filter_done = 1;
+}
+
+
 /*
  * In text mode a chunk is decoded on its own: a character cut between two chunks waits
  * (at most 3 bytes) for the rest, which the next chunk brings.

@@ -1493,20 +1493,6 @@ ngx_http_node_op_set_args(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
 }
 
 
-static void
-ngx_http_node_op_filter_done(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
-    const ngx_node_value_t *args, unsigned nargs, ngx_node_result_t *res)
-{
-    if (!ctx->filtering) {
-        ngx_node_result_type_error(res, "r.done(): only in a node_body_filter "
-                                        "handler, while it filters");
-        return;
-    }
-
-    ctx->filter_done = 1;
-}
-
-
 /* a subrequest's response body, kept in memory */
 static void
 ngx_http_node_op_response_body(ngx_http_request_t *r, ngx_http_node_ctx_t *ctx,
@@ -1621,7 +1607,7 @@ static ngx_http_node_op_pt  ngx_http_node_ops[NGX_NODE_HTTP_OP_COUNT] = {
     [NGX_NODE_HTTP_OP_SET_URI] = ngx_http_node_op_set_uri,
     [NGX_NODE_HTTP_OP_SET_ARGS] = ngx_http_node_op_set_args,
     [NGX_NODE_HTTP_OP_SEND_BUFFER] = ngx_http_node_send_buffer,
-    [NGX_NODE_HTTP_OP_FILTER_DONE] = ngx_http_node_op_filter_done,
+    [NGX_NODE_HTTP_OP_FILTER_DONE] = ngx_http_node_filter_done,
     [NGX_NODE_HTTP_OP_FILTERED] = ngx_http_node_filtered,
     [NGX_NODE_HTTP_OP_SUBREQUEST] = ngx_http_node_subrequest,
     [NGX_NODE_HTTP_OP_RESPONSE_BODY] = ngx_http_node_op_response_body,
