@@ -71,9 +71,6 @@ typedef struct {
     ngx_chain_t            *queue;       /* chunks waiting for their callback */
     ngx_chain_t           **last;
     ngx_buf_t              *pending;     /* the chunk whose async callback runs */
-    ngx_buf_t               empty;       /* that chunk, when it is empty (the end, a
-                                            flush): nginx takes an empty buffer of its
-                                            own back at once, and reuses it */
     ngx_event_t             timeout;     /* node_timeout of that callback */
     unsigned                listener:2;  /* NGX_STREAM_NODE_LISTENER_* */
     unsigned                ended:1;     /* the callback had the last chunk */

@@ -236,8 +236,8 @@ ngx_stream_node_filter_chunk(ngx_stream_session_t *s,
     ngx_stream_node_srv_conf_t  *nscf;
 
     if (ctx->directions[from_upstream].ended) {
-        /* nginx may make more empty last buffers once a side has ended (each time
-         * its socket says so again): the callback had its last chunk */
+        /* the callback had its side's last chunk (later empty ends are dropped
+         * when queued; this keeps "last" once whatever nginx sends after it) */
         return NGX_NODE_DISPATCH_PASS;
     }
 
@@ -335,15 +335,6 @@ ngx_stream_node_filter_run(ngx_stream_session_t *s, ngx_stream_node_ctx_t *ctx,
         case NGX_NODE_DISPATCH_PENDING:
             /* its callback is async: the direction waits, holding the chunk */
             ngx_free_chain(s->connection->pool, cl);
-
-            if (ngx_buf_size(b) == 0) {
-                /* nothing holds an empty buffer: nginx gives it to the next
-                 * read (of either side); what it says is kept instead */
-                ngx_memzero(&dir->empty, sizeof(ngx_buf_t));
-                dir->empty.last_buf = b->last_buf;
-                dir->empty.flush = b->flush;
-                b = &dir->empty;
-            }
 
             dir->pending = b;
 
