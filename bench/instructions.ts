@@ -5,13 +5,14 @@
  * req/s on a shared machine). --keep-dumps leaves callgrind's files (one per row, in row order)
  * for callgrind_annotate, and says where; --perf-map has V8 write /tmp/perf-<pid>.map, which
  * names the JIT code and builtins callgrind shows as addresses; --metrics runs it all with a
- * node_metrics_zone (every call counted and timed), into <date>-instructions-metrics.md;
+ * node_metrics_zone (every call counted and timed), into <date>-instructions-metrics.md; a run of
+ * --rows goes to <date>-instructions-rows.md.
  * --cpu-timeout sets node_cpu_timeout (default 300s: callgrind is slow), off for the watchdog's cost.
  *
  * One nginx (master_process off, the worker's thread) runs under callgrind with every case a
  * location; a keep-alive client sends `warm-up` requests to each case, then for each case a
  * quarter as many again, callgrind's counters are zeroed, `requests` more are sent and the
- * counters dumped. Only the worker's main
+ * counters dumped. Every request carries the one header the header rows read. Only the worker's main
  * thread is counted (V8's background compiler and GC helpers, the CPU watchdog run on their
  * own threads). The table gives instructions per request and the difference from `return 200`.
  */
@@ -32,7 +33,6 @@ interface Row {
     label: string;
     /** the location's body */
     location: string;
-    headers?: Record<string, string>;
     query?: string;
     /** how its answer starts, if not "hello\n" */
     answer?: string;
@@ -40,25 +40,48 @@ interface Row {
     over?: { id: string; note: string };
 }
 
+const overContent = { id: 'content', note: ' (over sync `node_content`)' };
+const overLua = { id: 'luaOnly', note: ' (over Lua alone)' };
+const overNjs = { id: 'njsContent', note: ' (over njs `js_content`)' };
+
 const rows: Row[] = [
     { id: 'return200', label: 'nginx `return 200` (the baseline)', location: 'return 200 "hello\\n";' },
     { id: 'content', label: '`node_content`, sync', location: 'node_content i.hello;' },
     { id: 'async', label: '`node_content`, async, settled at once (`await null`)', location: 'node_content i.helloAsync;' },
     { id: 'suspended', label: '`node_content`, async with a real suspend (`setImmediate`)', location: 'node_content i.helloSuspended;' },
     { id: 'set', label: '`node_set` returning a constant, in a header', location: 'add_header X-Value $i_constant; return 200 "hello\\n";' },
-    { id: 'headersIn', label: '`r.headersIn[name]` (one header read, answered)', location: 'node_content i.header;', headers: { 'X-Foo': 'hello' } },
-    { id: 'args', label: '`r.args[name]`', location: 'node_content i.arg;', query: 'a=hello&b=2' },
-    { id: 'variables', label: '`r.variables[name]`', location: 'node_content i.variable;' },
-    { id: 'headersOut', label: '`r.headersOut[name] = value`', location: 'node_content i.setHeader;' },
+    { id: 'headersIn', label: '`r.headersIn[name]` (one header read, answered)', location: 'node_content i.header;', over: overContent },
+    { id: 'args', label: '`r.args[name]`', location: 'node_content i.arg;', query: 'a=hello&b=2', over: overContent },
+    { id: 'variables', label: '`r.variables[name]`', location: 'node_content i.variable;', over: overContent },
+    { id: 'headersOut', label: '`r.headersOut[name] = value`', location: 'node_content i.setHeader;', over: overContent },
     // access runs after the rewrite phase, where `return` answers: its row serves with empty_gif
-    { id: 'emptyGif', label: 'nginx `empty_gif` (the access row\'s baseline)', location: 'empty_gif;', answer: 'GIF89a' },
+    { id: 'emptyGif', label: 'nginx `empty_gif` (the access row\'s baseline; a content handler in C)', location: 'empty_gif;', answer: 'GIF89a' },
     { id: 'access', label: '`node_access` allowing, then `empty_gif`', location: 'node_access i.allow; empty_gif;', answer: 'GIF89a',
         over: { id: 'emptyGif', note: ' (over `empty_gif`)' } },
     { id: 'headerFilter', label: '`node_header_filter` (empty), then `return 200`', location: 'node_header_filter i.headerFilter; return 200 "hello\\n";' },
     { id: 'bodyFilter', label: '`node_body_filter` passing the one chunk on', location: 'node_body_filter i.bodyFilter; return 200 "hello\\n";' },
     { id: 'lua', label: 'Lua → Node: `resty.node` call of a sync function (in `content_by_lua`)', location: 'content_by_lua_block { local ok, v = echo:echo("hello\\n") ngx.print(v) }',
-        over: { id: 'luaOnly', note: ' (over Lua alone)' } },
-    { id: 'luaOnly', label: 'Lua `content_by_lua` alone (the Lua row\'s baseline)', location: 'content_by_lua_block { ngx.print("hello\\n") }' },
+        over: overLua },
+    // the anchors: the same handlers in njs and in OpenResty's Lua
+    { id: 'njsContent', label: 'anchor: njs `js_content`, sync', location: 'js_content n.hello;' },
+    { id: 'njsSet', label: 'anchor: njs `js_set` returning a constant, in a header', location: 'add_header X-Value $n_constant; return 200 "hello\\n";' },
+    { id: 'njsHeadersIn', label: 'anchor: njs `r.headersIn[name]`', location: 'js_content n.header;', over: overNjs },
+    { id: 'luaOnly', label: 'anchor: Lua `content_by_lua` (and the Lua → Node row\'s baseline)', location: 'content_by_lua_block { ngx.print("hello\\n") }' },
+    { id: 'luaSet', label: 'anchor: Lua `set_by_lua` returning a constant, in a header', location: 'set_by_lua_block $l_constant { return "value" } add_header X-Value $l_constant; return 200 "hello\\n";' },
+    { id: 'luaHeader', label: 'anchor: Lua `ngx.var.http_x_foo`', location: 'content_by_lua_block { ngx.print(ngx.var.http_x_foo, "\\n") }', over: overLua },
+];
+
+/**
+ * Every request carries the header the header rows read, so that nginx's parsing of it is in
+ * every row, and a row over another counts the read alone.
+ */
+const REQUEST_HEADERS = { 'X-Foo': 'hello' };
+
+/** ngx-node's rows and their anchors, for the ratios under the table */
+const comparisons: { label: string; ours: string; njs: string; lua: string }[] = [
+    { label: 'sync content handler', ours: 'content', njs: 'njsContent', lua: 'luaOnly' },
+    { label: 'variable handler returning a constant', ours: 'set', njs: 'njsSet', lua: 'luaSet' },
+    { label: 'one request header read, answered', ours: 'headersIn', njs: 'njsHeadersIn', lua: 'luaHeader' },
 ];
 
 export interface InstructionOptions {
@@ -80,6 +103,7 @@ function conf(port: number, options: InstructionOptions): string {
     return `
 load_module /usr/lib/nginx/modules/ndk_http_module.so;
 load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;
+load_module /usr/lib/nginx/modules/ngx_http_js_module.so;
 load_module ${MODULE};
 master_process off;
 node_cpu_timeout ${options.cpuTimeout ?? '300s'};  # callgrind runs code ~50x slower: a first call may take seconds
@@ -92,6 +116,8 @@ http {
     keepalive_requests 1000000;${options.metrics ? '\n    node_metrics_zone 1m;' : ''}
     node_import i from ${handlers}/instructions.mjs;
     node_set $i_constant i.constant;
+    js_import n from ${handlers}/instructions-njs.js;
+    js_set $n_constant n.constant;
     lua_package_path "${ROOT}/lua/?.lua;;";
     init_worker_by_lua_block { echo = require("resty.node").load("${handlers}/instructions.mjs") }
     server {
@@ -109,7 +135,7 @@ async function send(port: number, row: Row, count: number): Promise<void> {
     try {
         for (let i = 0; i < count; i++) {
             await new Promise<void>((resolve, reject) => {
-                const req = httpRequest({ host: '127.0.0.1', port, path, agent, headers: row.headers }, (res) => {
+                const req = httpRequest({ host: '127.0.0.1', port, path, agent, headers: REQUEST_HEADERS }, (res) => {
                     let body = '';
                     res.on('data', (chunk: Buffer) => { body += chunk.toString(); });
                     res.on('end', () => {
@@ -226,11 +252,25 @@ export function instructionTable(results: InstructionRow[], options: Instruction
         '| request | instructions per request | over `return 200` |',
         '|---|---:|---:|',
     ];
-    for (const { row, perRequest } of results) {
-        const own = row.over && results.find((r) => r.row.id === row.over?.id);
-        const over = perRequest - (own ? own.perRequest : base);
-        const note = own && row.over ? row.over.note : '';
-        lines.push(`| ${row.label} | ${Math.round(perRequest)} | ${row.id === 'return200' ? '' : `${over >= 0 ? '+' : ''}${Math.round(over)}${note}`} |`);
+    const count = (id: string) => results.find((r) => r.row.id === id);
+    const over = ({ row, perRequest }: InstructionRow) => {
+        const own = row.over && count(row.over.id);
+        const extra = perRequest - (own ? own.perRequest : base);
+        return `${extra >= 0 ? '+' : ''}${Math.round(extra)}${own && row.over ? row.over.note : ''}`;
+    };
+    for (const result of results) {
+        lines.push(`| ${result.row.label} | ${Math.round(result.perRequest)} | ${result.row.id === 'return200' ? '' : over(result)} |`);
+    }
+    const compared = comparisons.filter((c) => count(c.ours) && count(c.njs) && count(c.lua));
+    if (compared.length > 0) {
+        lines.push('', 'Against the anchors (the same handler; instructions per request, and over the row\'s baseline):', '',
+            '| handler | ngx-node | njs | Lua | ngx-node ÷ njs | ngx-node ÷ Lua |', '|---|---:|---:|---:|---:|---:|');
+        for (const c of compared) {
+            const [ours, njs, lua] = [count(c.ours), count(c.njs), count(c.lua)] as InstructionRow[];
+            const cell = (r: InstructionRow) => `${Math.round(r.perRequest)} (${over(r).replace(/ \(.*\)$/, '')})`;
+            lines.push(`| ${c.label} | ${cell(ours)} | ${cell(njs)} | ${cell(lua)} | ` +
+                `${(ours.perRequest / njs.perRequest).toFixed(2)}× | ${(ours.perRequest / lua.perRequest).toFixed(2)}× |`);
+        }
     }
     return lines.join('\n');
 }
@@ -247,7 +287,9 @@ export async function instructionsReport(argv: string[]): Promise<void> {
         cpuTimeout: stringOption(argv, '--cpu-timeout'),
     };
     const table = instructionTable(await measureInstructions(options), options);
-    const file = join(ROOT, 'bench', 'results', `${new Date().toISOString().slice(0, 10)}-instructions${options.metrics ? '-metrics' : ''}${options.cpuTimeout ? `-cpu-timeout-${options.cpuTimeout}` : ''}.md`);
+    // a run of some rows goes beside the day's full table, not over it
+    const file = join(ROOT, 'bench', 'results', `${new Date().toISOString().slice(0, 10)}-instructions${options.rows ? '-rows' : ''}` +
+        `${options.metrics ? '-metrics' : ''}${options.cpuTimeout ? `-cpu-timeout-${options.cpuTimeout}` : ''}.md`);
     const title = `Instructions per request${options.metrics ? ', with `node_metrics_zone`' : ''}` +
         `${options.cpuTimeout ? `, \`node_cpu_timeout ${options.cpuTimeout}\`` : ''}`;
     writeFileSync(file, `#### ${title}\n\n${table}\n`);
