@@ -3,6 +3,7 @@ import { HandlerConf } from './config';
 import { FetchScoped, fetchScopesDiffer, inFetchScope } from './fetch/scope';
 import type { Handler } from './loader';
 import type { HandlerStats } from './metrics/handler-stats';
+import { UnawaitedWatch } from './unawaited';
 
 export class HandlerSlot {
     /** `directive "module.fn"`, for messages */
@@ -11,6 +12,8 @@ export class HandlerSlot {
     holder: unknown = undefined;
     /** an async function: a node_set value awaited before it is needed */
     isAsync = false;
+    /** a node_set handler's first calls are watched for promises they leave pending */
+    readonly unawaited = new UnawaitedWatch();
     /** its calls, errors and latency, when metrics are on */
     stats: HandlerStats | undefined = undefined;
 

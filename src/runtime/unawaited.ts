@@ -8,16 +8,23 @@ import { promiseHooks } from 'node:v8';
 
 const WATCHED_CALLS = 8;
 
-const watched = new WeakMap<object, number>();
+/** The calls of one handler still to be watched: its first few. */
+export class UnawaitedWatch {
+    private left = WATCHED_CALLS;
+
+    /** Whether to watch this call (then it is counted). */
+    take(): boolean {
+        if (this.left === 0) return false;
+        this.left--;
+        return true;
+    }
+}
 
 /**
- * Calls `call`; for the first calls of `handler`, `pending(n)` is called once the call's
+ * Calls `call` (a watched one: see UnawaitedWatch); `pending(n)` is called once the call's
  * promise reactions have run if `n` promises it created are still pending then.
  */
-export function callWatchingPromises<T>(handler: object, call: () => T, pending: (count: number) => void): T {
-    const calls = watched.get(handler) ?? 0;
-    if (calls >= WATCHED_CALLS) return call();
-    watched.set(handler, calls + 1);
+export function callWatchingPromises<T>(call: () => T, pending: (count: number) => void): T {
     const created = new Set<Promise<unknown>>();
     const stopSettled = promiseHooks.onSettled((promise) => created.delete(promise));
     const stopInit = promiseHooks.onInit((promise) => created.add(promise));

@@ -61,6 +61,17 @@ export function dispatchResponder(slot: HandlerSlot, handle: number, content: bo
     return Dispatch.Pending;
 }
 
+/** A node_set handler's call watched for promises it leaves pending (its first few calls). */
+function callWatched(slot: HandlerSlot, r: HttpRequest): unknown {
+    const value = callWatchingPromises(() => slot.call(r), (count) => {
+        if (isThenable(value)) return;
+        report(r, `${slot.subject} returned while ${count} promise(s) it created were still pending: ` +
+            'its value was taken without them, and what they do comes too late for it; make it an ' +
+            'async function to have it awaited before the access phase', LogLevel.WARN);
+    });
+    return value;
+}
+
 export function dispatchVariable(slot: HandlerSlot, handle: number): VariableValue {
     const r = new HttpRequest(handle, slot.subject, false);
     if (unavailable(slot, r)) return undefined;
@@ -72,12 +83,8 @@ export function dispatchVariable(slot: HandlerSlot, handle: number): VariableVal
     }
     let value: unknown;
     try {
-        value = callWatchingPromises(slot, () => slot.call(r), (count) => {
-            if (isThenable(value)) return;
-            report(r, `${slot.subject} returned while ${count} promise(s) it created were still pending: ` +
-                'its value was taken without them, and what they do comes too late for it; make it an ' +
-                'async function to have it awaited before the access phase', LogLevel.WARN);
-        });
+        // (the watched calls' closures in a function of their own: none made for the others)
+        value = slot.unawaited.take() ? callWatched(slot, r) : slot.call(r);
     } catch (error) {
         reportFailure(r, r.subject, error);
         return undefined;
