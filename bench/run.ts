@@ -290,8 +290,9 @@ async function main(): Promise<void> {
         return;
     }
     const options = parseOptions(process.argv.slice(2));
-    const flags = [options.quick ? '--quick' : '', options.bridgeOnly ? '--bridge-only' : '', options.streamOnly ? '--stream-only' : '']
-        .filter(Boolean);
+    const someGroups = options.groups.length < groups.length ? `--groups ${options.groups.map((g) => g.id).join(',')}` : '';
+    const flags = [options.quick ? '--quick' : '', options.casesOnly ? '--cases-only' : '', someGroups,
+        options.bridgeOnly ? '--bridge-only' : '', options.streamOnly ? '--stream-only' : ''].filter(Boolean);
     const command = `npm run bench${flags.length ? ` -- ${flags.join(' ')}` : ''}`;
     const scratch = mkdtempSync(join(tmpdir(), 'ngx-node-bench-'));
     chmodSync(scratch, 0o755);
@@ -324,7 +325,8 @@ async function main(): Promise<void> {
         const mainReport = markdown(options, results, command);
         const stream = results.stream ? streamMarkdown(results.stream) : undefined;
         const report = stream ? `${mainReport}\n${stream}` : mainReport;
-        const suffix = options.bridgeOnly ? '-lua-bridge' : options.quick ? '-quick' : '';
+        // a part of the run goes beside the day's full report, not over it
+        const suffix = `${options.bridgeOnly ? '-lua-bridge' : options.casesOnly || someGroups ? '-cases' : ''}${options.quick ? '-quick' : ''}`;
         const file = join(ROOT, 'bench', 'results', `${date}${suffix}.md`);
         writeFileSync(file, report);
         process.stdout.write(`${report}\nbench: written to ${file}\n`);
