@@ -20,6 +20,7 @@ const servers = [
     'filterOrder', 'filterEmpty', 'filterMarks', 'filterAfterAwait', 'filterTextHalfClose',
     'filterTextLarge', 'filterKeeps', 'filterFlushes', 'filterThrowsFlooded',
     'filterRejectsFlooded', 'filterAsyncNoAwait', 'filterAcks', 'filterOff', 'udpAfterAwait', 'filterStuckClient', 'udpUnflushed',
+    'prereadFilter', 'filterRate',
 ] as const;
 type ServerName = (typeof servers)[number];
 
@@ -123,6 +124,11 @@ describe('stream', () => {
     server { ${listen('filterEmpty')} node_filter s.emptySends; proxy_pass ${upstream}; }
     server { ${listen('filterMarks')} node_filter s.marksAfter; proxy_pass ${upstream}; }
     server { ${listen('filterAfterAwait')} node_filter s.forwardsAfterAwait; proxy_half_close on; proxy_pass ${upstream}; }
+    server {
+        ${listen('filterRate')} node_filter s.forwardsAfterAwait; proxy_upload_rate 4m; proxy_download_rate 4m;
+        proxy_half_close on; proxy_pass ${upstream};
+    }
+    server { ${listen('prereadFilter')} node_preread s.firstLine; node_filter s.brackets; proxy_pass ${upstream}; }
     server { ${listen('filterTextHalfClose')} node_filter s.passText; proxy_half_close on; proxy_pass ${upstream}; }
     server {
         ${listen('filterTextLarge')} node_filter s.passText; proxy_buffer_size 1m; proxy_half_close on;
@@ -250,6 +256,14 @@ describe('stream', () => {
             assert.equal(reply.text, 'line=ok h\u00e9llo\n');
         });
 
+        it('filters a session that node_preread let through, the data preread first', async () => {
+            // the preread line is the filter's first chunk; the preread callback is not called again
+            const reply = await tcpExchange(port('prereadFilter'), ['ok go\n', 'more'], { gapMs: 100, endAfterMs: 300 });
+            assert.equal(reply.text.replace(/[[\]]/g, ''), 'OK GO\nMORE');
+            assert.match(reply.text, /^\[OK GO\n/);
+            assert.deepEqual(nginx.troubles(), []);
+        });
+
         it('closes with 400 when the preread buffer fills before a decision', async () => {
             await tcpExchange(port('bufferFull'), ['x'.repeat(100)]);
             assert.deepEqual(await logged('bufferFull'), ['400 -']);
@@ -305,6 +319,7 @@ describe('stream', () => {
         for (const [server, when, suffix] of [
             ['filterTextHalfClose', 'in its call', ''], ['filterAfterAwait', 'after an await', ', after an await'],
             ['filterTextLarge', 'in its call, in chunks of up to 1 MB', ''],
+            ['filterRate', 'after an await, under proxy_upload_rate and proxy_download_rate', ', after an await'],
         ] as const) {
             it(`sends each chunk's text on ${when}, megabytes both ways, byte for byte`, async () => {
                 const line = (i: number) => `${i} the quick brown fox jumps over the lazy dog\n`;
