@@ -5,12 +5,14 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { Socket } from 'node:net';
+import { connect as tlsConnect, createServer as createTlsServer, Server as TlsServer } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 
 import { request } from './harness/http';
 import { LOG_LEVEL, Nginx, sleep } from './harness/nginx';
 import { fixture } from './harness/paths';
+import { makePki, TestPki } from './harness/pki';
 import { echoServer, tcpExchange, TcpServer, tcpServer, udpExchange, UdpServer, udpServer } from './harness/tcp';
 
 const servers = [
@@ -565,5 +567,75 @@ describe('stream sessions across reload and quit', () => {
             await nginx.destroy();
             await upstream.close();
         }
+    });
+});
+
+describe('stream filters over TLS', () => {
+    let pki: TestPki;
+    let nginx: Nginx;
+    let echo: TcpServer;
+    let tlsEcho: TlsServer;
+
+    before(async () => {
+        pki = makePki();
+        echo = await echoServer();
+        tlsEcho = createTlsServer({ key: pki.server.key, cert: pki.server.cert }, (socket) => socket.pipe(socket));
+        await new Promise<void>((resolve) => tlsEcho.listen(0, '127.0.0.1', resolve));
+        const tlsEchoPort = (tlsEcho.address() as import('node:net').AddressInfo).port;
+        const tls = `ssl_certificate ${pki.dir}/server.pem; ssl_certificate_key ${pki.dir}/server.key;`;
+        nginx = await Nginx.start({
+            streamPorts: 2,
+            stream: (ports) => `
+    node_import s from ${fixture('stream.mjs')};
+    server { listen 127.0.0.1:${ports[0]} ssl; ${tls} node_filter s.brackets; proxy_pass 127.0.0.1:${echo.port}; }
+    server {
+        listen 127.0.0.1:${ports[1]} ssl; ${tls} node_filter s.forwardsAfterAwait;
+        proxy_ssl on; proxy_pass 127.0.0.1:${tlsEchoPort};
+    }`,
+        });
+    });
+
+    after(async () => {
+        const troubles = nginx?.troubles();
+        await nginx?.destroy();
+        await echo?.close();
+        await new Promise((resolve) => tlsEcho?.close(resolve));
+        pki?.remove();
+        assert.deepEqual(troubles, []);
+    });
+
+    /** Over TLS to nginx: sends the parts, and reads until `expected` bytes came back. */
+    function tlsExchange(port: number, parts: (string | Buffer)[], expected: number): Promise<Buffer> {
+        return new Promise((resolve, reject) => {
+            const chunks: Buffer[] = [];
+            let got = 0;
+            const socket = tlsConnect({ host: '127.0.0.1', port, ca: readFileSync(pki.caFile) }, () => {
+                for (const part of parts) socket.write(part);
+            });
+            const timer = setTimeout(() => socket.destroy(new Error(`${got} of ${expected} bytes came back in 20 s`)), 20000);
+            socket.on('data', (chunk: Buffer) => {
+                chunks.push(chunk);
+                got += chunk.length;
+                if (got >= expected) socket.end();
+            });
+            socket.on('error', reject);
+            socket.on('close', () => {
+                clearTimeout(timer);
+                resolve(Buffer.concat(chunks));
+            });
+        });
+    }
+
+    it('filters the decrypted data of a TLS session', async () => {
+        const reply = await tlsExchange(nginx.streamPorts[0], ['hello over tls'], '[HELLO OVER TLS]'.length);
+        assert.equal(reply.toString(), '[HELLO OVER TLS]');
+    });
+
+    it('filters both ways after an await with TLS on both sides, a megabyte byte for byte', async () => {
+        const text = Array.from({ length: 25000 }, (_, i) => `${i} encrypted both ways\n`).join('');
+        const sent = Buffer.concat([Buffer.from(text), Buffer.from('h\u00e9llo \u20ac\n'.repeat(20000))]);
+        const reply = await tlsExchange(nginx.streamPorts[1], [sent.subarray(0, 300000), sent.subarray(300000)], sent.length);
+        assert.equal(reply.length, sent.length);
+        assert.ok(reply.equals(sent), 'what came back is what was sent');
     });
 });
