@@ -22,7 +22,7 @@ const servers = [
     'filterOrder', 'filterEmpty', 'filterMarks', 'filterAfterAwait', 'filterTextHalfClose',
     'filterTextLarge', 'filterKeeps', 'filterFlushes', 'filterThrowsFlooded',
     'filterRejectsFlooded', 'filterAsyncNoAwait', 'filterAcks', 'filterOff', 'udpAfterAwait', 'filterStuckClient', 'udpUnflushed',
-    'prereadFilter', 'filterRate',
+    'prereadFilter', 'filterRate', 'filterProxyProtocol',
 ] as const;
 type ServerName = (typeof servers)[number];
 
@@ -131,6 +131,7 @@ describe('stream', () => {
         proxy_half_close on; proxy_pass ${upstream};
     }
     server { ${listen('prereadFilter')} node_preread s.firstLine; node_filter s.brackets; proxy_pass ${upstream}; }
+    server { ${listen('filterProxyProtocol', 'proxy_protocol')} node_filter s.brackets; proxy_pass ${upstream}; }
     server { ${listen('filterTextHalfClose')} node_filter s.passText; proxy_half_close on; proxy_pass ${upstream}; }
     server {
         ${listen('filterTextLarge')} node_filter s.passText; proxy_buffer_size 1m; proxy_half_close on;
@@ -263,6 +264,13 @@ describe('stream', () => {
             const reply = await tcpExchange(port('prereadFilter'), ['ok go\n', 'more'], { gapMs: 100, endAfterMs: 300 });
             assert.equal(reply.text.replace(/[[\]]/g, ''), 'OK GO\nMORE');
             assert.match(reply.text, /^\[OK GO\n/);
+            assert.deepEqual(nginx.troubles(), []);
+        });
+
+        it('filters what follows a PROXY protocol header, which it does not see', async () => {
+            const reply = await tcpExchange(port('filterProxyProtocol'), ['PROXY TCP4 192.0.2.1 127.0.0.1 4242 80\r\nabc', 'def'],
+                { gapMs: 100, endAfterMs: 300 });
+            assert.equal(reply.text.replace(/[[\]]/g, ''), 'ABCDEF');
             assert.deepEqual(nginx.troubles(), []);
         });
 
