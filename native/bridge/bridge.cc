@@ -71,7 +71,6 @@ struct Runtime {
   Local<Function> worker_dispatch;
   Local<Function> worker_resume;
   Local<Context> worker_context_handle;
-  Global<Context> context;
   Global<Object> runtime;     // the object the runtime's start() returned
   Global<Function> dispatch;  // runtime.dispatch(kind, handler, handle, arg, flags, outermost)
   Global<Function> resume;    // runtime.resume(token, failed, value, outermost)
@@ -100,9 +99,8 @@ bool Leave(const char* what) {
     // the stopped code skipped the ends of Node's async contexts: the runtime resets them
     HandleScope scope(rt->isolate);
     TryCatch tc(rt->isolate);
-    Local<Context> context = rt->context.Get(rt->isolate);
-    MaybeLocal<Value> ignored =
-        rt->recover.Get(rt->isolate)->Call(context, v8::Undefined(rt->isolate), 0, nullptr);
+    MaybeLocal<Value> ignored = rt->recover.Get(rt->isolate)->Call(
+        rt->worker_context_handle, v8::Undefined(rt->isolate), 0, nullptr);
     (void) ignored;
   }
   if (stopped && what != nullptr) {
@@ -418,7 +416,6 @@ int Init(const ngx_node_init_t* host) {
     rt->worker_handles.emplace(rt->isolate);
     rt->worker_context_handle = rt->setup->context();
     rt->worker_context.emplace(rt->worker_context_handle);
-    rt->context.Reset(rt->isolate, rt->worker_context_handle);
     StartThreadpool(rt->loop);  // fact 2
 
     uv_async_init(rt->loop, &rt->keepalive, [](uv_async_t*) {});  // fact 3
@@ -453,7 +450,6 @@ void Shutdown() {  // fact 8
     rt->recover.Reset();
     rt->async_hooks.Reset();
     ReleaseBufferPool();
-    rt->context.Reset();
   }
   if (rt->keepalive_open) {
     uv_close(reinterpret_cast<uv_handle_t*>(&rt->keepalive), nullptr);
