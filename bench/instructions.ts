@@ -253,13 +253,15 @@ export function instructionTable(results: InstructionRow[], options: Instruction
         '|---|---:|---:|',
     ];
     const count = (id: string) => results.find((r) => r.row.id === id);
-    const over = ({ row, perRequest }: InstructionRow) => {
-        const own = row.over && count(row.over.id);
-        const extra = perRequest - (own ? own.perRequest : base);
-        return `${extra >= 0 ? '+' : ''}${Math.round(extra)}${own && row.over ? row.over.note : ''}`;
+    /** the row it counts over: its own, or `return 200` */
+    const baseline = ({ row }: InstructionRow) => (row.over ? count(row.over.id) : undefined);
+    const extra = (result: InstructionRow) => {
+        const difference = result.perRequest - (baseline(result)?.perRequest ?? base);
+        return `${difference >= 0 ? '+' : ''}${Math.round(difference)}`;
     };
     for (const result of results) {
-        lines.push(`| ${result.row.label} | ${Math.round(result.perRequest)} | ${result.row.id === 'return200' ? '' : over(result)} |`);
+        const note = baseline(result) ? result.row.over?.note ?? '' : '';
+        lines.push(`| ${result.row.label} | ${Math.round(result.perRequest)} | ${result.row.id === 'return200' ? '' : `${extra(result)}${note}`} |`);
     }
     const compared = comparisons.filter((c) => count(c.ours) && count(c.njs) && count(c.lua));
     if (compared.length > 0) {
@@ -267,7 +269,7 @@ export function instructionTable(results: InstructionRow[], options: Instruction
             '| handler | ngx-node | njs | Lua | ngx-node ÷ njs | ngx-node ÷ Lua |', '|---|---:|---:|---:|---:|---:|');
         for (const c of compared) {
             const [ours, njs, lua] = [count(c.ours), count(c.njs), count(c.lua)] as InstructionRow[];
-            const cell = (r: InstructionRow) => `${Math.round(r.perRequest)} (${over(r).replace(/ \(.*\)$/, '')})`;
+            const cell = (r: InstructionRow) => `${Math.round(r.perRequest)} (${extra(r)})`;
             lines.push(`| ${c.label} | ${cell(ours)} | ${cell(njs)} | ${cell(lua)} | ` +
                 `${(ours.perRequest / njs.perRequest).toFixed(2)}× | ${(ours.perRequest / lua.perRequest).toFixed(2)}× |`);
         }
