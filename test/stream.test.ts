@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { Socket } from 'node:net';
-import { connect as tlsConnect, createServer as createTlsServer, Server as TlsServer } from 'node:tls';
+import { connect as tlsConnect } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 
@@ -582,14 +582,12 @@ describe('stream filters over TLS', () => {
     let pki: TestPki;
     let nginx: Nginx;
     let echo: TcpServer;
-    let tlsEcho: TlsServer;
+    let tlsEcho: TcpServer;
 
     before(async () => {
         pki = makePki();
         echo = await echoServer();
-        tlsEcho = createTlsServer({ key: pki.server.key, cert: pki.server.cert }, (socket) => socket.pipe(socket));
-        await new Promise<void>((resolve) => tlsEcho.listen(0, '127.0.0.1', resolve));
-        const tlsEchoPort = (tlsEcho.address() as import('node:net').AddressInfo).port;
+        tlsEcho = await echoServer('', pki.server);
         const tls = `ssl_certificate ${pki.dir}/server.pem; ssl_certificate_key ${pki.dir}/server.key;`;
         nginx = await Nginx.start({
             streamPorts: 2,
@@ -598,7 +596,7 @@ describe('stream filters over TLS', () => {
     server { listen 127.0.0.1:${ports[0]} ssl; ${tls} node_filter s.brackets; proxy_pass 127.0.0.1:${echo.port}; }
     server {
         listen 127.0.0.1:${ports[1]} ssl; ${tls} node_filter s.forwardsAfterAwait;
-        proxy_ssl on; proxy_pass 127.0.0.1:${tlsEchoPort};
+        proxy_ssl on; proxy_pass 127.0.0.1:${tlsEcho.port};
     }`,
         });
     });
@@ -607,7 +605,7 @@ describe('stream filters over TLS', () => {
         const troubles = nginx?.troubles();
         await nginx?.destroy();
         await echo?.close();
-        await new Promise((resolve) => tlsEcho?.close(resolve));
+        await tlsEcho?.close();
         pki?.remove();
         assert.deepEqual(troubles, []);
     });

@@ -1,6 +1,9 @@
 /** TCP and UDP peers for stream tests: clients that send in parts, upstream servers. */
 import { createSocket, RemoteInfo, Socket as UdpSocket } from 'node:dgram';
 import { createServer, Server, Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+
+import type { ServerIdentity } from './pki';
 
 export interface Exchange {
     /** everything the server sent */
@@ -77,17 +80,18 @@ export interface TcpServer {
     close(): Promise<void>;
 }
 
-/** A TCP server on loopback; `onConnection` gets each socket. */
-export async function tcpServer(onConnection: (socket: Socket) => void): Promise<TcpServer> {
+/** A TCP server on loopback, over TLS with `tls`; `onConnection` gets each (decrypted) socket. */
+export async function tcpServer(onConnection: (socket: Socket) => void, tls?: ServerIdentity): Promise<TcpServer> {
     const sockets = new Set<Socket>();
     const result = { port: 0, connections: 0, get open() { return sockets.size; }, close: async () => {} };
-    const server: Server = createServer((socket) => {
+    const accept = (socket: Socket) => {
         result.connections++;
         sockets.add(socket);
         socket.on('close', () => sockets.delete(socket));
         socket.on('error', () => socket.destroy());
         onConnection(socket);
-    });
+    };
+    const server: Server = tls ? createTlsServer(tls, accept) : createServer(accept);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const address = server.address();
     result.port = typeof address === 'object' && address ? address.port : 0;
@@ -98,12 +102,12 @@ export async function tcpServer(onConnection: (socket: Socket) => void): Promise
     return result;
 }
 
-/** Echoes what it gets, prefixed per connection if asked. */
-export function echoServer(prefix = ''): Promise<TcpServer> {
+/** Echoes what it gets, prefixed per connection if asked, over TLS with `tls`. */
+export function echoServer(prefix = '', tls?: ServerIdentity): Promise<TcpServer> {
     return tcpServer((socket) => {
         if (prefix) socket.write(prefix);
         socket.pipe(socket);
-    });
+    }, tls);
 }
 
 export interface UdpServer {
